@@ -30,7 +30,11 @@ export abstract class Traces {
     return new MergedTraces(list.flatMap((t) => t.parts()));
   }
 
-  static readonly empty: Traces = Traces.fromResourceSpans([]);
+  private static emptyValue: Traces | undefined;
+  /** The empty value (lazy: the subclasses below are not initialised yet when this class is). */
+  static get empty(): Traces {
+    return (Traces.emptyValue ??= Traces.fromResourceSpans([]));
+  }
 }
 
 class ObjectTraces extends Traces {

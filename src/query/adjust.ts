@@ -1,0 +1,208 @@
+/**
+ * Adjusters applied to traces before the query APIs return them (unless the client asks for raw
+ * traces), after Jaeger v2's standard adjusters:
+ * - deduplicateSpans: identical copies of a span (at-least-once writes) are returned once;
+ * - removeEmptyLinks: links without a trace or span id are dropped;
+ * - correctClockSkew: a child span from another host that does not fit in its parent is shifted
+ *   (by at most `maxDelta`; 0 disables shifting and only reports the delta as a warning, as Jaeger
+ *   does); spans whose parent is missing get a warning ("incomplete trace");
+ * - limitTraceSize: traces above `maxTraceSize` spans are truncated, with a warning.
+ */
+import type { AnyValue, KeyValue, Span, SpanId } from '../pdata/model.js';
+import type { QueryTrace, SpanRow } from './model.js';
+import { formatGoDuration } from './params.js';
+
+export interface AdjustOptions {
+  /** Maximum clock-skew correction in nanoseconds; 0 = report only. */
+  readonly maxClockSkewAdjust: bigint;
+  /** Maximum spans per trace; 0 = unlimited. */
+  readonly maxTraceSize: number;
+}
+
+export function adjustTrace(t: QueryTrace, opts: AdjustOptions): void {
+  deduplicateSpans(t);
+  removeEmptyLinks(t);
+  correctClockSkew(t, opts.maxClockSkewAdjust);
+  limitTraceSize(t, opts.maxTraceSize);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function stableValue(v: AnyValue): string {
+  if ('stringValue' in v) return `s${JSON.stringify(v.stringValue)}`;
+  if ('boolValue' in v) return `b${v.boolValue}`;
+  if ('intValue' in v) return `i${v.intValue}`;
+  if ('doubleValue' in v) return `d${v.doubleValue}`;
+  if ('bytesValue' in v) return `x${Buffer.from(v.bytesValue).toString('hex')}`;
+  if ('arrayValue' in v) return `[${v.arrayValue.values.map(stableValue).join(',')}]`;
+  if ('kvlistValue' in v) return `{${stableAttrs(v.kvlistValue.values)}}`;
+  return 'e';
+}
+function stableAttrs(attrs: readonly KeyValue[]): string {
+  return attrs.map((kv) => `${JSON.stringify(kv.key)}=${stableValue(kv.value)}`).join(',');
+}
+function fingerprint(r: SpanRow): string {
+  const s = r.span;
+  return [
+    stableAttrs(r.resource.attributes),
+    r.scope.name,
+    r.scope.version,
+    stableAttrs(r.scope.attributes),
+    s.parentSpanId,
+    s.name,
+    s.kind,
+    s.startTimeUnixNano,
+    s.endTimeUnixNano,
+    s.traceState,
+    s.flags,
+    s.status.code,
+    s.status.message,
+    stableAttrs(s.attributes),
+    s.events.map((e) => `${e.timeUnixNano}:${e.name}:${stableAttrs(e.attributes)}`).join(';'),
+    s.links.map((l) => `${l.traceId}:${l.spanId}:${stableAttrs(l.attributes)}`).join(';'),
+  ].join('|');
+}
+
+export function deduplicateSpans(t: QueryTrace): void {
+  const seen = new Map<SpanId, number>();
+  let dup = false;
+  for (const r of t.rows) {
+    const n = (seen.get(r.span.spanId) ?? 0) + 1;
+    seen.set(r.span.spanId, n);
+    if (n > 1) dup = true;
+  }
+  if (!dup) return;
+  const fps = new Set<string>();
+  t.rows = t.rows.filter((r) => {
+    if (seen.get(r.span.spanId) === 1) return true;
+    const fp = `${r.span.spanId}#${fingerprint(r)}`;
+    if (fps.has(fp)) return false;
+    fps.add(fp);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const isZero = (id: string) => /^0*$/.test(id);
+
+export function removeEmptyLinks(t: QueryTrace): void {
+  for (const r of t.rows) {
+    if (r.span.links.some((l) => isZero(l.traceId) || isZero(l.spanId))) {
+      r.span = { ...r.span, links: r.span.links.filter((l) => !isZero(l.traceId) && !isZero(l.spanId)) };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Node {
+  row: SpanRow;
+  host: string;
+  children: Node[];
+}
+
+function attrString(attrs: readonly KeyValue[], key: string): string | undefined {
+  const kv = attrs.find((a) => a.key === key);
+  if (!kv) return undefined;
+  const v = kv.value;
+  if ('stringValue' in v) return v.stringValue;
+  if ('arrayValue' in v) {
+    const first = v.arrayValue.values[0];
+    return first && 'stringValue' in first ? first.stringValue : undefined;
+  }
+  return undefined;
+}
+
+/** The host a span ran on (host.id, host.ip, host.name): spans of one host share a clock. */
+function hostKey(row: SpanRow): string {
+  const a = row.resource.attributes;
+  return attrString(a, 'host.id') ?? attrString(a, 'host.ip') ?? attrString(a, 'host.name') ?? '';
+}
+
+export function correctClockSkew(t: QueryTrace, maxDelta: bigint): void {
+  const nodes = new Map<string, Node>();
+  const hostByResource = new Map<object, string>();
+  for (const row of t.rows) {
+    if (nodes.has(row.span.spanId)) {
+      row.warnings.push('duplicate span IDs; skipping clock skew adjustment');
+      continue;
+    }
+    let host = hostByResource.get(row.resource);
+    if (host === undefined) hostByResource.set(row.resource, (host = hostKey(row)));
+    nodes.set(row.span.spanId, { row, host, children: [] });
+  }
+  const roots: Node[] = [];
+  for (const n of nodes.values()) {
+    const parentId = n.row.span.parentSpanId;
+    if (parentId === '' || isZero(parentId)) {
+      roots.push(n);
+      continue;
+    }
+    const p = nodes.get(parentId);
+    if (p) p.children.push(n);
+    else {
+      n.row.warnings.push(`parent span ID=${parentId} is not in the trace; skipping clock skew adjustment`);
+      roots.push(n);
+    }
+  }
+  // Iterative walk: traces can be deeper than the JS stack.
+  const stack: { n: Node; parent: Node | undefined; delta: bigint; host: string }[] = roots.map((n) => ({ n, parent: undefined, delta: 0n, host: n.host }));
+  while (stack.length > 0) {
+    let { n, parent, delta, host } = stack.pop()!;
+    if (parent && (n.host !== host || n.host === '')) {
+      host = n.host;
+      delta = skewOf(n.row.span, parent.row.span);
+    }
+    applyDelta(n.row, delta, maxDelta);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push({ n: n.children[i]!, parent: n, delta, host });
+  }
+}
+
+function skewOf(child: Span, parent: Span): bigint {
+  const ps = parent.startTimeUnixNano;
+  const pe = parent.endTimeUnixNano;
+  const cs = child.startTimeUnixNano;
+  const ce = child.endTimeUnixNano;
+  const pd = pe - ps;
+  const cd = ce - cs;
+  if (cd > pd) {
+    // The child outlived its parent (async, or the parent timed out): only ensure it does not start earlier.
+    return cs < ps ? ps - cs : 0n;
+  }
+  if (cs >= ps && ce <= pe) return 0n;
+  // Network latency assumed split equally between request and response.
+  const latency = (pd - cd) / 2n;
+  return ps + latency - cs;
+}
+
+function applyDelta(row: SpanRow, delta: bigint, maxDelta: bigint): void {
+  if (delta === 0n) return;
+  const abs = delta < 0n ? -delta : delta;
+  if (abs > maxDelta) {
+    row.warnings.push(
+      maxDelta === 0n
+        ? `clock skew adjustment disabled; not applying calculated delta of ${formatGoDuration(delta)}`
+        : `max clock skew adjustment delta of ${formatGoDuration(maxDelta)} exceeded; not applying calculated delta of ${formatGoDuration(delta)}`,
+    );
+    return;
+  }
+  const s = row.span;
+  row.span = {
+    ...s,
+    startTimeUnixNano: s.startTimeUnixNano + delta,
+    endTimeUnixNano: s.endTimeUnixNano + delta,
+    events: s.events.map((e) => ({ ...e, timeUnixNano: e.timeUnixNano + delta })),
+  };
+  row.warnings.push(`This span's timestamps were adjusted by ${formatGoDuration(delta)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function limitTraceSize(t: QueryTrace, max: number): void {
+  if (max <= 0 || t.rows.length <= max) return;
+  const total = t.rows.length;
+  const kept = [...t.rows].sort((a, b) => (a.span.startTimeUnixNano < b.span.startTimeUnixNano ? -1 : a.span.startTimeUnixNano > b.span.startTimeUnixNano ? 1 : 0)).slice(0, max);
+  kept[0]!.warnings.push(`trace has ${total} spans, more than max_trace_size ${max}: the ${total - max} latest spans were dropped`);
+  t.rows = kept;
+}

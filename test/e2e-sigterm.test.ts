@@ -1,0 +1,118 @@
+// End to end: SIGTERM under load loses no acknowledged span. Several senders post OTLP/HTTP requests to a real Skua
+// whose batch processor holds spans for a while; Skua gets SIGTERM mid-load. Every span of every request answered
+// 200 must have left the pipeline before the process exited: the pipeline also feeds the `debug` exporter at
+// `detailed` verbosity, which prints each span's id to the process output, so the output is the record of what was
+// delivered (the memory store dies with the process).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import { sleep, startSkua, type SkuaPorts } from './e2e-skua.js';
+
+const SENDERS = 4;
+const SPANS_PER_REQUEST = 20;
+const LOAD_MS = 1500;
+
+function config(p: SkuaPorts): string {
+  return stringify({
+    extensions: {
+      jaeger_storage: { backends: { mem: { memory: { max_traces: 100_000 } } } },
+      healthcheckv2: { use_v2: true, http: { endpoint: `127.0.0.1:${p.health}` } },
+    },
+    receivers: {
+      otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${p.grpc}` }, http: { endpoint: `127.0.0.1:${p.http}` } } },
+    },
+    // Big batches and a long timeout: at SIGTERM, acknowledged spans are still sitting in the batch processor.
+    processors: { batch: { send_batch_size: 100_000, timeout: '30s' } },
+    exporters: {
+      jaeger_storage_exporter: { trace_storage: 'mem' },
+      debug: { verbosity: 'detailed' },
+    },
+    service: {
+      extensions: ['jaeger_storage', 'healthcheckv2'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter', 'debug'] },
+      },
+      telemetry: {
+        metrics: { readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.metrics } } } }] },
+      },
+    },
+  });
+}
+
+function request(spanIds: string[]): string {
+  const traceId = randomBytes(16).toString('hex');
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'sigterm-load' } }] },
+        scopeSpans: [
+          {
+            spans: spanIds.map((spanId, i) => ({
+              traceId,
+              spanId,
+              name: `op-${i}`,
+              kind: 1,
+              startTimeUnixNano: String(now),
+              endTimeUnixNano: String(now + 1000n),
+            })),
+          },
+        ],
+      },
+    ],
+  });
+}
+
+test('SIGTERM under load: every acknowledged span is delivered before exit, and the exit code is 0', async () => {
+  const skua = await startSkua({ config });
+  const acked: string[] = [];
+  let refused = 0;
+  let stop = false;
+  try {
+    const sender = async (): Promise<void> => {
+      while (!stop) {
+        const ids = Array.from({ length: SPANS_PER_REQUEST }, () => randomBytes(8).toString('hex'));
+        try {
+          const res = await fetch(`${skua.otlpHttp}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: request(ids),
+            signal: AbortSignal.timeout(20_000),
+          });
+          await res.arrayBuffer();
+          if (res.status === 200) acked.push(...ids);
+          else refused++;
+        } catch {
+          // Connection refused or reset once the receiver has stopped: not acknowledged, so not owed.
+          refused++;
+          if (!skua.alive()) return;
+          await sleep(10);
+        }
+      }
+    };
+    const senders = Array.from({ length: SENDERS }, sender);
+    await sleep(LOAD_MS);
+    const ackedBeforeSignal = acked.length;
+    const exit = skua.stop('SIGTERM', 30_000);
+    // Keep sending while it shuts down: whatever it still acknowledges it must deliver too.
+    const status = await exit;
+    stop = true;
+    await Promise.all(senders);
+
+    assert.ok(ackedBeforeSignal > 0, 'the load was acknowledged before the signal');
+    assert.equal(status.code, 0, `exit status ${JSON.stringify(status)}; output:\n${skua.output().slice(-3000)}`);
+    const out = skua.output();
+    const missing = acked.filter((id) => !out.includes(id));
+    assert.equal(
+      missing.length,
+      0,
+      `${missing.length} of ${acked.length} acknowledged spans never left the pipeline (e.g. ${missing.slice(0, 5).join(', ')})`,
+    );
+    // For the record (visible with --test-reporter=spec).
+    console.log(`sigterm: ${acked.length} spans acknowledged (${ackedBeforeSignal} before the signal), ${refused} requests refused`);
+  } finally {
+    stop = true;
+    await skua.stop('SIGKILL');
+  }
+});

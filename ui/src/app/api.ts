@@ -1,0 +1,128 @@
+import { useEffect, useState } from 'react';
+import { href } from './router.js';
+import { parseJaegerJson } from '../lib/jaeger-json.js';
+import { parseOtlpJson } from '../lib/otlp-json.js';
+import type { UiTrace } from '../lib/model.js';
+
+/** Why a request failed, in the terms the UI shows. */
+export type ApiFailure =
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'not-found'; message: string }
+  | { kind: 'http'; status: number; message: string }
+  | { kind: 'bad-response'; message: string };
+
+export class ApiError extends Error {
+  constructor(readonly failure: ApiFailure) {
+    super(failure.message);
+  }
+}
+
+export async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(href(path), { signal: signal ?? null, headers: { accept: 'application/json' } });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError({ kind: 'unreachable', message: 'Skua is not reachable' });
+  }
+  if ([502, 503, 504].includes(res.status) && !(res.headers.get('content-type') ?? '').includes('json')) {
+    throw new ApiError({ kind: 'unreachable', message: `Skua is not reachable (HTTP ${res.status})` });
+  }
+  let body: unknown;
+  const text = await res.text();
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    if (!res.ok) throw new ApiError({ kind: res.status === 404 ? 'not-found' : 'http', status: res.status, message: text.slice(0, 300) || `HTTP ${res.status}` } as ApiFailure);
+    throw new ApiError({ kind: 'bad-response', message: `the response to ${path} is not JSON` });
+  }
+  if (!res.ok) {
+    const msg = errorMessage(body) ?? `HTTP ${res.status}`;
+    if (res.status === 404) throw new ApiError({ kind: 'not-found', message: msg });
+    throw new ApiError({ kind: 'http', status: res.status, message: msg });
+  }
+  return body as T;
+}
+
+function errorMessage(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const o = body as { errors?: Array<{ msg?: string; message?: string }>; error?: { message?: string } | string; message?: string };
+  if (Array.isArray(o.errors) && o.errors.length > 0) return o.errors.map((e) => e.msg ?? e.message ?? '').join('; ');
+  if (typeof o.error === 'string') return o.error;
+  if (o.error && typeof o.error.message === 'string') return o.error.message;
+  if (typeof o.message === 'string') return o.message;
+  return undefined;
+}
+
+export interface Envelope<T> {
+  data: T;
+  total?: number;
+  errors?: Array<{ code?: number; msg?: string }> | null;
+}
+
+// Traces opened from a file are kept here (never stored in Skua) and take precedence over the API.
+const uploaded = new Map<string, UiTrace>();
+export function addUploadedTraces(traces: readonly UiTrace[]): void {
+  for (const t of traces) uploaded.set(t.traceId, t);
+}
+export function uploadedTrace(id: string): UiTrace | undefined {
+  return uploaded.get(id.toLowerCase());
+}
+export function uploadedTraces(): UiTrace[] {
+  return [...uploaded.values()];
+}
+
+const traceCache = new Map<string, Promise<UiTrace>>();
+
+/**
+ * One trace by id: a trace from an uploaded file, else API v3 (OTLP JSON: resource, scope, kind,
+ * status and links as they were sent), else API v1 (Jaeger JSON).
+ */
+export function loadTrace(id: string): Promise<UiTrace> {
+  const key = id.toLowerCase();
+  const up = uploaded.get(key);
+  if (up) return Promise.resolve(up);
+  let p = traceCache.get(key);
+  if (!p) {
+    p = (async () => {
+      let traces: UiTrace[];
+      try {
+        const doc = await fetchJson<unknown>(`/api/v3/traces/${encodeURIComponent(key)}`);
+        traces = parseOtlpJson(doc);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.failure.kind === 'unreachable') throw e;
+        const doc = await fetchJson<unknown>(`/api/traces/${encodeURIComponent(key)}`);
+        traces = parseJaegerJson(doc);
+      }
+      const t = traces.find((x) => x.traceId === key) ?? traces[0];
+      if (!t || t.spans.length === 0) throw new ApiError({ kind: 'not-found', message: `trace ${id} not found` });
+      return t;
+    })();
+    traceCache.set(key, p);
+    p.catch(() => traceCache.delete(key));
+  }
+  return p;
+}
+
+export type QueryState<T> = { status: 'loading' } | { status: 'error'; error: ApiFailure } | { status: 'ok'; data: T };
+
+/** A tiny query hook: re-runs when `key` changes, aborts stale requests. */
+export function useQuery<T>(key: string | null, fn: (signal: AbortSignal) => Promise<T>): QueryState<T> {
+  const [state, setState] = useState<{ key: string | null; s: QueryState<T> }>({ key, s: { status: 'loading' } });
+  useEffect(() => {
+    if (key === null) return;
+    const ac = new AbortController();
+    setState({ key, s: { status: 'loading' } });
+    fn(ac.signal).then(
+      (data) => !ac.signal.aborted && setState({ key, s: { status: 'ok', data } }),
+      (e: unknown) => {
+        if (ac.signal.aborted) return;
+        const failure: ApiFailure = e instanceof ApiError ? e.failure : { kind: 'bad-response', message: e instanceof Error ? e.message : String(e) };
+        setState({ key, s: { status: 'error', error: failure } });
+      },
+    );
+    return () => ac.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return state.key === key ? state.s : { status: 'loading' };
+}
