@@ -130,6 +130,46 @@ function flows(): Call[] {
     kind: 'http',
     children: [{ service: 'frontend', op: 'render', kind: 'internal' }, ...children],
   });
+  const reviews: Call = {
+    service: 'product-catalog',
+    op: 'GET /products/{id}/reviews',
+    kind: 'http',
+    children: [{ service: 'product-catalog', op: 'SELECT reviews', kind: 'db' }, { service: 'product-catalog', op: 'authorize', kind: 'internal' }],
+  };
+  const popular: Call = {
+    service: 'recommendation',
+    op: 'GET /recommendations/popular',
+    kind: 'http',
+    children: [{ service: 'recommendation', op: 'ZRANGE', kind: 'cache' }, { service: 'recommendation', op: 'load-model', kind: 'internal' }],
+  };
+  const adsCat: Call = { service: 'ad', op: 'GET /ads/{id}', kind: 'http', children: [{ service: 'ad', op: 'targeting', kind: 'internal' }, { service: 'ad', op: 'GET', kind: 'cache' }] };
+  const track: Call = { service: 'shipping', op: 'GET /shipping/track/{id}', kind: 'http', children: [{ service: 'shipping', op: 'SELECT shipments', kind: 'db' }] };
+  const refund: Call = {
+    service: 'payment',
+    op: 'POST /refund',
+    kind: 'http',
+    children: [{ service: 'payment', op: 'UPDATE payments', kind: 'db' }, { service: 'payment', op: 'audit-log', kind: 'internal' }],
+  };
+  const confirm: Call = {
+    service: 'email',
+    op: 'POST /email/confirmation',
+    kind: 'http',
+    children: [{ service: 'email', op: 'render-template', kind: 'internal' }, { service: 'email', op: 'SELECT templates', kind: 'db' }],
+  };
+  const rates: Call = { service: 'currency', op: 'GET /currencies', kind: 'http', children: [{ service: 'currency', op: 'load-rates', kind: 'internal' }, { service: 'currency', op: 'GET', kind: 'cache' }] };
+  const cartUpdate: Call = {
+    service: 'cart',
+    op: 'PUT /cart/{userId}/items/{id}',
+    kind: 'http',
+    children: [{ service: 'cart', op: 'HSET', kind: 'cache' }, { service: 'cart', op: 'validate-item', kind: 'internal' }],
+  };
+  const orders: Call = {
+    service: 'checkout',
+    op: 'GET /orders/{id}',
+    kind: 'http',
+    children: [{ service: 'checkout', op: 'SELECT orders', kind: 'db' }, { service: 'checkout', op: 'serialize', kind: 'internal' }],
+  };
+  const job = (service: string, op: string, children: Call[]): Call => ({ service, op, kind: 'internal', children });
   return [
     fe('GET /', [catalogList, ad, cur]),
     fe('GET /', [catalogList, ad]),
@@ -139,14 +179,26 @@ function flows(): Call[] {
     fe('POST /cart', [cartAdd]),
     fe('POST /checkout', [checkout]),
     fe('GET /search', [catalogSearch, ad]),
-    fe('GET /api/currencies', [{ service: 'currency', op: 'GET /currencies', kind: 'http' }]),
+    fe('GET /api/currencies', [rates]),
     fe('GET /static/{file}', []),
     fe('GET /account', [{ service: 'frontend', op: 'SELECT users', kind: 'db' }]),
     fe('POST /login', [{ service: 'frontend', op: 'SELECT users', kind: 'db' }, { service: 'frontend', op: 'SET', kind: 'cache' }]),
+    fe('GET /product/{id}/reviews', [reviews]),
+    fe('GET /api/popular', [popular]),
+    fe('GET /api/ads', [adsCat]),
+    fe('GET /orders/{id}', [orders, track]),
+    fe('POST /orders/{id}/refund', [refund, confirm]),
+    fe('PUT /cart/items/{id}', [cartUpdate]),
+    job('shipping', 'sync-carriers', [{ service: 'shipping', op: 'SELECT carriers', kind: 'db' }, { service: 'shipping', op: 'UPDATE carriers', kind: 'db' }]),
+    job('recommendation', 'retrain', [{ service: 'recommendation', op: 'SELECT interactions', kind: 'db' }, { service: 'recommendation', op: 'fit', kind: 'internal' }, { service: 'recommendation', op: 'SET', kind: 'cache' }]),
+    job('ad', 'refresh-campaigns', [{ service: 'ad', op: 'SELECT campaigns', kind: 'db' }]),
+    job('email', 'flush-queue', [{ service: 'email', op: 'send-smtp', kind: 'internal' }]),
+    job('payment', 'reconcile', [{ service: 'payment', op: 'SELECT payments', kind: 'db' }, { service: 'payment', op: 'compare-ledger', kind: 'internal' }]),
+    job('currency', 'fetch-rates', [{ service: 'currency', op: 'GET', kind: 'cache' }, { service: 'currency', op: 'SET', kind: 'cache' }]),
   ];
 }
 
-const FLOW_WEIGHTS = [14, 10, 18, 10, 10, 8, 4, 8, 4, 6, 4, 4];
+const FLOW_WEIGHTS = [10, 10, 12, 10, 8, 6, 3, 8, 4, 8, 4, 4, 5, 4, 4, 4, 2, 4, 2, 1, 2, 2, 2, 2];
 
 const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
@@ -368,7 +420,7 @@ export function dataset(o: DatasetOptions): Dataset {
           const status = failed ? (r() < 0.5 ? 500 : 503) : method === 'POST' && r() < 0.3 ? 201 : 200;
           const events: SpanEvent[] = [];
           if (me === failAt) events.push(exceptionEvent(end - 10_000n, svc));
-          else if (r() < 0.05) events.push({ timeUnixNano: serverStart + 20_000n, name: 'request.body.parsed', attributes: [i64('body.size', (r() * 8000) | 0)], droppedAttributesCount: 0 });
+          else if (r() < 0.08) events.push({ timeUnixNano: serverStart + 20_000n, name: 'request.body.parsed', attributes: [i64('body.size', (r() * 8000) | 0)], droppedAttributesCount: 0 });
           const server = {
             id: serverId,
             attrs: [
@@ -541,7 +593,7 @@ export function dataset(o: DatasetOptions): Dataset {
         }
         const events: SpanEvent[] = [];
         if (failed) events.push(exceptionEvent(t + dur / 2n, svc));
-        else if (r() < 0.1) events.push({ timeUnixNano: t + dur / 3n, name: call.kind === 'cache' ? 'cache.miss' : 'checkpoint', attributes: [s('message', `step ${(r() * 10) | 0} done`)], droppedAttributesCount: 0 });
+        else if (r() < 0.14) events.push({ timeUnixNano: t + dur / 3n, name: call.kind === 'cache' ? 'cache.miss' : 'checkpoint', attributes: [s('message', `step ${(r() * 10) | 0} done`)], droppedAttributesCount: 0 });
         emit(svc, call.op, kind, parent, t, dur, attrs, events, failed);
         t += dur;
         return [t, failed];

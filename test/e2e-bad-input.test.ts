@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { eventually, getJson, startSkua, type Skua } from './e2e-skua.js';
+import { eventually, getJson, sleep, startSkua, type Skua } from './e2e-skua.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // A minimal hand-written OTLP protobuf encoder/decoder (the test must not lean on the code it tests).
@@ -193,7 +193,7 @@ describe('bad input to a running Skua', () => {
   const LIMIT = 64 * 1024;
 
   before(async () => {
-    skua = await startSkua({ http: { max_request_body_size: LIMIT } });
+    skua = await startSkua({ http: { max_request_body_size: LIMIT }, grpc: { max_recv_msg_size_mib: 1 } });
   });
   after(async () => {
     if (skua) await skua.stop();
@@ -278,6 +278,14 @@ describe('bad input to a running Skua', () => {
     assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `code ${r.code}: ${r.details}`);
   });
 
+  test('gRPC: a message over max_recv_msg_size_mib -> RESOURCE_EXHAUSTED', async () => {
+    const spans = Array.from({ length: 9000 }, (_, i) => ({ traceId: hex(16), spanId: hex(8), name: `big-${i}-${'x'.repeat(80)}` }));
+    const payload = encodeRequest('too-big', spans);
+    assert.ok(payload.length > 1024 * 1024, `payload is ${payload.length} bytes`);
+    const r = await grpcExport(skua.otlpGrpc, payload);
+    assert.equal(r.code, grpc.status.RESOURCE_EXHAUSTED, `code ${r.code}: ${r.details}`);
+  });
+
   test('gRPC: a 15-byte trace id is a partial success, not an error', async () => {
     const traceId = hex(16);
     const good = { traceId, spanId: hex(8), name: 'good' };
@@ -296,20 +304,28 @@ describe('bad input to a running Skua', () => {
       (res) => res.arrayBuffer(),
       () => undefined, // the gRPC server may just close the connection
     );
-    const line = await skua.waitForLine(new RegExp(`HTTP/1\\.1.*127\\.0\\.0\\.1:${skua.ports.http}`), 5000);
+    const re = new RegExp(`HTTP/1\\.1.*127\\.0\\.0\\.1:${skua.ports.http}`);
+    const line = await skua.waitForLine(re, 5000);
     assert.ok(isWarn(line), `not a WARN line: ${line}`);
     assert.ok(line.includes(`127.0.0.1:${skua.ports.grpc}`), `names the gRPC endpoint: ${line}`);
+    await sleep(300);
+    assert.equal(linesMatching(skua, re), 1, 'one line per mistake, not one per chunk');
   });
 
-  test('TLS on a plaintext port -> a WARN line naming the mistake', async () => {
-    await new Promise<void>((resolve) => {
-      const sock = tlsConnect({ host: '127.0.0.1', port: skua.ports.http, rejectUnauthorized: false });
-      sock.on('error', () => resolve());
-      sock.on('close', () => resolve());
-      sock.setTimeout(3000, () => sock.destroy());
-    });
-    const line = await skua.waitForLine(/TLS/i, 5000);
-    assert.ok(isWarn(line), `not a WARN line: ${line}`);
+  test('TLS on a plaintext port -> a WARN line naming the mistake and the endpoint', async () => {
+    for (const port of [skua.ports.http, skua.ports.grpc]) {
+      await new Promise<void>((resolve) => {
+        const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+        sock.on('error', () => resolve());
+        sock.on('close', () => resolve());
+        sock.setTimeout(3000, () => sock.destroy());
+      });
+      const re = new RegExp(`TLS.*127\\.0\\.0\\.1:${port}`);
+      const line = await skua.waitForLine(re, 5000);
+      assert.ok(isWarn(line), `not a WARN line: ${line}`);
+      await sleep(200);
+      assert.equal(linesMatching(skua, re), 1);
+    }
   });
 
   test('bad query parameters -> 400 naming the parameter', async () => {
@@ -379,4 +395,8 @@ function isWarn(line: string): boolean {
   } catch {
     return /\bWARN\b/i.test(line);
   }
+}
+
+function linesMatching(skua: Skua, re: RegExp): number {
+  return skua.output().split('\n').filter((l) => re.test(l)).length;
 }

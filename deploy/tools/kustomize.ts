@@ -63,9 +63,8 @@ export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
 
-/** Internal: generated objects whose name still needs the content hash. */
+/** Internal: generated objects whose name still needs the content hash (added after the whole build). */
 const needsHash = new WeakSet<object>();
-/** Internal: name before prefix/suffix/hash, which patches and references use. */
 
 export function resourceId(r: Resource): string {
   const ns = r.metadata.namespace ? `${r.metadata.namespace}/` : '';
@@ -426,7 +425,8 @@ export function podSpecsOf(r: Resource): Obj[] {
   return t && isObj(t.spec) ? [t.spec] : [];
 }
 
-/** Objects that hold volumes/env/envFrom the way a pod spec does (pod specs, containers, OpenTelemetryCollector spec). */
+/** Volumes/env/envFrom of a workload's pod spec. Like Kustomize, custom resources (an OpenTelemetryCollector's
+ * spec.volumes, say) are not looked into: a generated name referenced from one would not be updated. */
 function referenceHolders(r: Resource): { volumes: unknown[]; envs: unknown[]; envFroms: unknown[] } {
   const volumes: unknown[] = [];
   const envs: unknown[] = [];
@@ -439,11 +439,6 @@ function referenceHolders(r: Resource): { volumes: unknown[]; envs: unknown[]; e
   for (const spec of podSpecsOf(r)) {
     if (Array.isArray(spec.volumes)) volumes.push(...spec.volumes);
     for (const key of ['containers', 'initContainers']) if (Array.isArray(spec[key])) (spec[key] as unknown[]).forEach(takeContainer);
-  }
-  if (r.kind === 'OpenTelemetryCollector' && isObj(r.spec)) {
-    if (Array.isArray(r.spec.volumes)) volumes.push(...r.spec.volumes);
-    takeContainer(r.spec);
-    for (const key of ['additionalContainers', 'initContainers']) if (Array.isArray(r.spec[key])) (r.spec[key] as unknown[]).forEach(takeContainer);
   }
   return { volumes, envs, envFroms };
 }

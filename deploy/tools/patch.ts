@@ -74,23 +74,26 @@ export function strategicMerge(target: Obj, patch: Obj, opts: { apiVersion: stri
   }
 }
 
+/** Kustomize's order: the patch's elements in the patch's order (merged into the originals they match), then the
+ * original elements the patch does not mention, in their order. */
 function mergeList(target: unknown[], patch: unknown[], key: string, opts: { apiVersion: string; kind: string }, path: string[]): unknown[] {
-  const result = target.map((x) => x);
-  const added: unknown[] = [];
+  const rest = target.map((x) => x);
+  const out: unknown[] = [];
   for (const item of patch) {
     if (!isObj(item) || item[key] === undefined) {
       throw new Error(`strategic merge: element of ${path.join('.')} has no merge key "${key}"`);
     }
     if ('$patch' in item) throw new Error(`strategic merge directive $patch in ${path.join('.')} is not supported by this renderer`);
-    const i = result.findIndex((x) => isObj(x) && x[key] === item[key]);
-    const existing = i >= 0 ? result[i] : undefined;
+    const i = rest.findIndex((x) => isObj(x) && x[key] === item[key]);
+    const existing = i >= 0 ? rest.splice(i, 1)[0] : undefined;
     if (isObj(existing)) {
       strategicMerge(existing, item, opts, path);
+      out.push(existing);
     } else {
-      added.push(withoutNulls(clone(item)));
+      out.push(withoutNulls(clone(item)));
     }
   }
-  return [...added, ...result];
+  return [...out, ...rest];
 }
 
 export interface JsonPatchOp {

@@ -8,6 +8,7 @@
 //
 // Used by run.ts (`npm run demo`) and by tests: startDemo({ otlpHttpEndpoint, ports }) and driveLoad(url, n).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +23,7 @@ export const CUSTOMER_IDS = ['123', '392', '567', '731'] as const;
 export interface DemoOptions {
   /** OTLP/HTTP base URL, e.g. http://localhost:4318 (the SDK posts to <endpoint>/v1/traces). */
   otlpHttpEndpoint: string;
-  /** Port per service; 0 lets the OS choose. Defaults: 8080 frontend, 8081 customer, 8082 driver, 8083 route. */
+  /** Port per service; 0 takes a free port. Defaults: 8080 frontend, 8081 customer, 8082 driver, 8083 route. */
   ports?: Partial<Record<ServiceName, number>>;
   /** Interface the services listen on (default 127.0.0.1). */
   host?: string;
@@ -153,28 +154,31 @@ async function stopAll(running: Running[], timeoutMs = 15_000): Promise<void> {
   );
 }
 
-/** Starts the four services (backends first when the frontend must learn their OS-chosen ports). */
+/** Starts the four services in parallel. */
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
-  const port = (s: ServiceName): number => opts.ports?.[s] ?? DEFAULT_PORTS[s];
   const host = opts.host ?? '127.0.0.1';
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const backends = ['customer', 'driver', 'route'] as const;
+  // Port 0: take a port the OS says is free now, so that the frontend knows its peers' ports from the start.
+  const ports = {} as Record<ServiceName, number>;
+  for (const s of SERVICES) {
+    const p = opts.ports?.[s] ?? DEFAULT_PORTS[s];
+    ports[s] = p === 0 ? await freePort(host) : p;
+  }
+  const peers = {
+    customer: `http://${urlHost}:${ports.customer}`,
+    driver: `http://${urlHost}:${ports.driver}`,
+    route: `http://${urlHost}:${ports.route}`,
+  };
   const running: Running[] = [];
-  const track = (p: Promise<Running>): Promise<Running> =>
-    p.then((r) => {
-      running.push(r);
-      return r;
-    });
   try {
-    let started: Running[];
-    if (backends.every((b) => port(b) !== 0)) {
-      const peers = Object.fromEntries(backends.map((b) => [b, `http://${urlHost}:${port(b)}`]));
-      started = await settleAll(SERVICES.map((s) => track(startService(s, port(s), opts, peers))));
-    } else {
-      const b = await settleAll(backends.map((s) => track(startService(s, port(s), opts, {}))));
-      const peers = Object.fromEntries(b.map((r) => [r.name, r.url]));
-      started = [...b, await track(startService('frontend', port('frontend'), opts, peers))];
-    }
+    const started = await settleAll(
+      SERVICES.map((s) =>
+        startService(s, ports[s], opts, peers).then((r) => {
+          running.push(r);
+          return r;
+        }),
+      ),
+    );
     const urls = Object.fromEntries(started.map((r) => [r.name, r.url])) as Record<ServiceName, string>;
     let stopping: Promise<void> | undefined;
     return {
@@ -186,6 +190,19 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     await stopAll(running);
     throw err;
   }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** Like Promise.all, but waits for every promise to settle before rejecting with the first error. */

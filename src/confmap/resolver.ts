@@ -115,12 +115,13 @@ function retrieveFile(path: string, cwd: string): Retrieved {
 }
 
 function parseSource(text: string, what: string): Retrieved {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
     const where = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
-    return { error: configError('', `${what}: invalid YAML${where}: ${e.message.split('\n')[0]}`) };
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return { error: configError('', `${what}: invalid YAML${where}: ${msg}`) };
   }
   const v: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (v === null || v === undefined) return { conf: {} };

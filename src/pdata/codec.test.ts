@@ -133,6 +133,7 @@ describe('protobuf request decoding', () => {
       new Uint8Array([0x0a, 0x02, 0x12, 0x05]), // nested overrun
       new TextEncoder().encode('{"resourceSpans":[]}'), // JSON sent as protobuf
       new Uint8Array([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // 11-byte varint
+      new Uint8Array([0x0a, 0x02, 0x12, 0x80, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), // nested varint running past its message
     ];
     for (const b of bad) assert.throws(() => decodeTraceRequestProto(b), DecodeError, `bytes ${Buffer.from(b).toString('hex')}`);
   });

@@ -125,6 +125,13 @@ export class SpanTable {
     const o = this.rows[row * ROW_WORDS + F_NAME]!;
     return utf8(this.buf, o, o + this.rows[row * ROW_WORDS + F_NAMELEN]!);
   }
+  /** Offset of the span name's UTF-8 bytes in `buf`. */
+  nameOffset(row: number): number {
+    return this.rows[row * ROW_WORDS + F_NAME]!;
+  }
+  nameLength(row: number): number {
+    return this.rows[row * ROW_WORDS + F_NAMELEN]!;
+  }
   /** Compares the span name with UTF-8 bytes without decoding it. */
   nameEquals(row: number, name: Uint8Array): boolean {
     const base = row * ROW_WORDS;
@@ -377,10 +384,26 @@ export class SpanTable {
 }
 
 function latin1(b: Uint8Array, off: number, n: number): string {
-  // String.fromCharCode over a small range is faster than TextDecoder for 8/16 bytes.
+  // One flat one-byte string per key; cheaper than TextDecoder or concatenation for 8/16 bytes.
+  if (n === 16) {
+    return String.fromCharCode(
+      b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!,
+      b[off + 8]!, b[off + 9]!, b[off + 10]!, b[off + 11]!, b[off + 12]!, b[off + 13]!, b[off + 14]!, b[off + 15]!,
+    );
+  }
+  if (n === 8) {
+    return String.fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!);
+  }
   let s = '';
   for (let i = off; i < off + n; i++) s += String.fromCharCode(b[i]!);
   return s;
+}
+
+/** FNV-1a over bytes, folded to a small integer (a V8 Smi) for cheap Map keys. */
+export function hashBytes(b: Uint8Array, off: number, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = off; i < off + n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return (h >>> 0) & 0x3fffffff;
 }
 
 /** Converts a latin1 key (from traceKey/spanKey) back to hex. */
@@ -614,7 +637,7 @@ class TableBuilder {
  * The returned Traces keeps a reference to `buf`: the caller must not reuse or modify it.
  */
 export function decodeTraceRequestProto(buf: Uint8Array): DecodedTraces {
-  const tb = new TableBuilder(buf, (buf.length / 200) | 0);
+  const tb = new TableBuilder(buf, (buf.length / 256) | 0);
   const r = new Reader(buf);
   while (r.pos < r.end) {
     const tag = r.uint32();
@@ -623,7 +646,9 @@ export function decodeTraceRequestProto(buf: Uint8Array): DecodedTraces {
       decodeResourceSpans(tb, r, e);
     } else r.skip(tag & 7);
   }
-  const table = new SpanTable(buf, tb.n, tb.rows, tb.resources, tb.scopes);
+  // The table is retained as long as its spans are stored: trim the slack of the estimate.
+  const rows = tb.rows.length > tb.n * ROW_WORDS * 1.25 + 64 ? tb.rows.slice(0, tb.n * ROW_WORDS) : tb.rows;
+  const table = new SpanTable(buf, tb.n, rows, tb.resources, tb.scopes);
   return { traces: new ProtoTraces(table), rejectedSpans: tb.rejected, errorMessage: rejectMessage(tb) };
 }
 

@@ -26,7 +26,8 @@ export class Reader {
   uint32(): number {
     const b = this.buf;
     let p = this.pos;
-    if (p + 10 > this.end) return this.uint32Slow();
+    // Bytes past `end` (but inside the buffer) may be read speculatively; the result is checked below.
+    if (p + 10 > b.length) return this.uint32Slow();
     let c = b[p++]!;
     let v = c & 0x7f;
     if (c >= 0x80) {
@@ -50,6 +51,7 @@ export class Reader {
         }
       }
     }
+    if (p > this.end) throw new DecodeError('truncated varint');
     this.pos = p;
     return v >>> 0;
   }

@@ -8,9 +8,10 @@
  */
 import type { TraceId, UnixNanos } from '../pdata/model.js';
 import type { TraceQuery } from '../storage/api.js';
-import { HttpError, type RequestContext, type Router } from './http.js';
-import { toJaegerTrace, type JaegerTrace } from './jaeger-json.js';
-import type { QueryTrace } from './model.js';
+import { HttpError, JsonStream, type RequestContext, type Router } from './http.js';
+import { jaegerTracePieces } from './jaeger-json.js';
+import { groupRows, type QueryTrace } from './model.js';
+import { Traces } from '../pdata/traces.js';
 import {
   NS_PER_MS,
   NS_PER_US,
@@ -49,6 +50,20 @@ export interface Envelope<T> {
 
 function envelope<T>(data: T, total: number, limit = 0, errors: Envelope<T>['errors'] = null): Envelope<T> {
   return { data, total, limit, offset: 0, errors };
+}
+
+/** The envelope around traces, streamed trace by trace and span by span. */
+function tracesEnvelope(traces: readonly QueryTrace[], limit: number, errors: Envelope<unknown>['errors']): JsonStream {
+  return new JsonStream(
+    (function* () {
+      yield '{"data":[';
+      for (let i = 0; i < traces.length; i++) {
+        if (i > 0) yield ',';
+        yield* jaegerTracePieces(traces[i]!);
+      }
+      yield `],"total":${traces.length},"limit":${limit},"offset":0,"errors":${JSON.stringify(errors)}}`;
+    })(),
+  );
 }
 
 /** Parses /api/traces search parameters into a storage query. Exported for tests. */
@@ -128,14 +143,12 @@ export function registerV1(router: Router, o: V1Options): void {
     if (idParams.length > 0) {
       const ids = idParams.map((v) => traceIdParam(v, 'traceID'));
       const { found, missing } = await byIds(ids, ctx, raw);
-      const data: JaegerTrace[] = found.map(toJaegerTrace);
       const errors = missing.map((id) => ({ msg: 'trace not found', traceID: id }));
-      return envelope(data, data.length, 0, errors.length > 0 ? errors : null);
+      return tracesEnvelope(found, 0, errors.length > 0 ? errors : null);
     }
     const query = parseSearch(ctx.query, o.now());
     const traces = await service.findTraces(query, { tenant: ctx.tenant }, { raw });
-    const data = traces.map(toJaegerTrace);
-    return envelope(data, data.length, query.searchDepth);
+    return tracesEnvelope(traces, query.searchDepth, null);
   });
 
   router.get('/api/traces/:traceID', 'v1', async (ctx) => {
@@ -143,7 +156,22 @@ export function registerV1(router: Router, o: V1Options): void {
     const raw = boolParam(ctx.query, ['raw']);
     const { found } = await byIds([id], ctx, raw);
     if (found.length === 0) throw new HttpError(404, 'trace not found');
-    return envelope(found.map(toJaegerTrace), found.length);
+    return tracesEnvelope(found, 0, null);
+  });
+
+  // Jaeger UI's "Archive Trace": copies a trace from the primary backend to storage.traces_archive.
+  router.post('/api/archive/:traceID', 'v1', async (ctx) => {
+    const id = traceIdParam(ctx.params.traceID ?? '', 'traceID');
+    if (!o.archive) throw new HttpError(501, 'archive storage is not configured (jaeger_query storage::traces_archive)');
+    const [trace] = await service.getTraces([{ traceId: id }], { tenant: ctx.tenant }, { raw: true });
+    if (!trace) throw new HttpError(404, 'trace not found');
+    const resourceSpans = groupRows(trace.rows).map((g) => ({
+      resource: g.resource,
+      schemaUrl: g.schemaUrl,
+      scopeSpans: g.scopes.map((s) => ({ scope: s.scope, schemaUrl: s.schemaUrl, spans: s.rows.map((r) => r.span) })),
+    }));
+    await o.archive.store.writeTraces(Traces.fromResourceSpans(resourceSpans), { tenant: ctx.tenant });
+    return envelope([], 0, 0, []);
   });
 
   router.get('/api/dependencies', 'v1', async (ctx) => {

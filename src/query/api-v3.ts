@@ -6,10 +6,10 @@
  * query.startTimeMin and query.startTimeMax are required and searchDepth defaults to 100.
  * Extension: besides `query.attributes={json}`, `query.attributes.KEY=VALUE` pairs are accepted.
  */
-import { tracesToOtlpJson } from '../pdata/json.js';
 import type { TraceQuery } from '../storage/api.js';
-import { HttpError, type RequestContext, type Router } from './http.js';
-import { toResourceSpans, type QueryTrace } from './model.js';
+import { HttpError, JsonStream, type RequestContext, type Router } from './http.js';
+import type { QueryTrace } from './model.js';
+import { otlpResultPieces } from './otlp-json.js';
 import {
   badParam,
   boolParam,
@@ -80,10 +80,9 @@ export function parseFindTraces(q: URLSearchParams): TraceQuery {
   };
 }
 
-function result(traces: QueryTrace[]): unknown {
+function result(traces: QueryTrace[]): JsonStream {
   if (traces.length === 0) throw new HttpError(404, 'No traces found');
-  const rows = traces.flatMap((t) => t.rows);
-  return { result: tracesToOtlpJson(toResourceSpans(rows, { warningsAsAttribute: true })) };
+  return new JsonStream(otlpResultPieces(traces.length === 1 ? traces[0]!.rows : traces.flatMap((t) => t.rows)));
 }
 
 export function registerV3(router: Router, o: V3Options): void {

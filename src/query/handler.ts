@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { UnixNanos } from '../pdata/model.js';
 import { registerV1 } from './api-v1.js';
 import { registerV3 } from './api-v3.js';
-import { HttpError, Router, sendError, sendJson, type ApiFamily } from './http.js';
+import { HttpError, JsonStream, Router, sendError, sendJson, sendJsonStream, type ApiFamily } from './http.js';
 import type { QueryService } from './service.js';
 import { StaticUi } from './static.js';
 
@@ -82,8 +82,12 @@ export function createQueryHandler(o: QueryHandlerOptions): RequestListener {
       family.v = m.family;
       const tenant = tenantOf(req);
       const body = await m.handler({ req, res, url, query: url.searchParams, params: m.params, tenant });
-      const pretty = url.searchParams.get('prettyPrint');
-      sendJson(res, 200, body, {}, pretty !== null && pretty !== '' && pretty !== 'false');
+      const p = url.searchParams.get('prettyPrint');
+      const pretty = p !== null && p !== '' && p !== 'false';
+      if (body instanceof JsonStream) {
+        if (pretty) sendJson(res, 200, JSON.parse([...body.pieces].join('')), {}, true);
+        else await sendJsonStream(res, body);
+      } else sendJson(res, 200, body, {}, pretty);
       return;
     }
     if (!ui) throw new HttpError(404, 'not found (the UI is not served)');

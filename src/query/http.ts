@@ -56,6 +56,14 @@ export class Router {
 
   /** `pattern` is a path like `/api/traces/:traceId`; a parameter matches one segment. */
   get(pattern: string, family: ApiFamily, handler: Handler): this {
+    return this.add('GET', pattern, family, handler);
+  }
+
+  post(pattern: string, family: ApiFamily, handler: Handler): this {
+    return this.add('POST', pattern, family, handler);
+  }
+
+  private add(method: string, pattern: string, family: ApiFamily, handler: Handler): this {
     const names: string[] = [];
     const src = pattern
       .split('/')
@@ -67,7 +75,7 @@ export class Router {
         return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('/');
-    this.routes.push({ method: 'GET', re: new RegExp(`^${src}/?$`), names, family, handler });
+    this.routes.push({ method, re: new RegExp(`^${src}/?$`), names, family, handler });
     return this;
   }
 
@@ -76,11 +84,12 @@ export class Router {
    * a 405 HttpError when the path exists for other methods.
    */
   match(method: string, path: string): RouteMatch | undefined {
-    let pathMatched = false;
+    const allowed = new Set<string>();
     for (const r of this.routes) {
       const m = r.re.exec(path);
       if (!m) continue;
-      pathMatched = true;
+      allowed.add(r.method);
+      if (r.method === 'GET') allowed.add('HEAD');
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
@@ -93,9 +102,54 @@ export class Router {
       });
       return { handler: r.handler, family: r.family, params };
     }
-    if (pathMatched) throw new HttpError(405, `method ${method} is not allowed on ${path}`, { allow: 'GET, HEAD' });
+    if (allowed.size > 0) throw new HttpError(405, `method ${method} is not allowed on ${path}`, { allow: [...allowed].join(', ') });
     return undefined;
   }
+}
+
+/**
+ * A JSON body produced in pieces (large traces): the pieces are concatenated as they are, written
+ * in ~256 KiB chunks with backpressure, so a 50,000-span trace never exists as one object graph
+ * plus one giant string.
+ */
+export class JsonStream {
+  constructor(readonly pieces: Iterable<string>) {}
+}
+
+const STREAM_CHUNK = 256 * 1024;
+
+export async function sendJsonStream(res: ServerResponse, body: JsonStream, headers: Record<string, string> = {}): Promise<void> {
+  const it = body.pieces[Symbol.iterator]();
+  // Produce the first chunk before the headers: errors before any byte is sent still become a proper error response.
+  const next = (): string | undefined => {
+    let buf = '';
+    for (;;) {
+      const r = it.next();
+      if (r.done) return buf === '' ? undefined : buf;
+      buf += r.value;
+      if (buf.length >= STREAM_CHUNK) return buf;
+    }
+  };
+  let chunk = next();
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  while (chunk !== undefined) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+    chunk = next();
+  }
+  res.end();
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, pretty = false): void {

@@ -143,43 +143,67 @@ export function serviceNameOf(resource: Resource): string {
   return kv ? anyValueString(kv.value) : NO_SERVICE_NAME;
 }
 
-/** Converts one (adjusted) trace; spans keep the rows' order. */
-export function toJaegerTrace(t: QueryTrace): JaegerTrace {
+/** Processes de-duplicated by content (p1, p2, … in order of first use) and each row's process id. */
+export function jaegerProcesses(rows: readonly SpanRow[]): { processes: Record<string, JaegerProcess>; pidOf: (row: SpanRow) => string } {
   const processes: Record<string, JaegerProcess> = {};
-  const processIdByResource = new Map<Resource, string>();
-  const processIdByContent = new Map<string, string>();
-  const spans: JaegerSpan[] = new Array(t.rows.length);
-  let i = 0;
-  for (const row of t.rows) {
-    let pid = processIdByResource.get(row.resource);
+  const byResource = new Map<Resource, string>();
+  const byContent = new Map<string, string>();
+  const pidOf = (row: SpanRow): string => {
+    let pid = byResource.get(row.resource);
     if (pid === undefined) {
       const proc: JaegerProcess = { serviceName: serviceNameOf(row.resource), tags: sortedTags(row.resource.attributes, 'service.name') };
       const content = JSON.stringify(proc);
-      pid = processIdByContent.get(content);
+      pid = byContent.get(content);
       if (pid === undefined) {
-        pid = `p${processIdByContent.size + 1}`;
-        processIdByContent.set(content, pid);
+        pid = `p${byContent.size + 1}`;
+        byContent.set(content, pid);
         processes[pid] = proc;
       }
-      processIdByResource.set(row.resource, pid);
+      byResource.set(row.resource, pid);
     }
-    const s = row.span;
-    const warnings = [...storedWarnings(s), ...row.warnings];
-    const flags = s.flags & 0xff;
-    const js: JaegerSpan = {
-      traceID: s.traceId,
-      spanID: s.spanId,
-      ...(flags !== 0 ? { flags } : {}),
-      operationName: s.name,
-      references: references(s),
-      startTime: us(s.startTimeUnixNano),
-      duration: us(s.endTimeUnixNano - s.startTimeUnixNano),
-      tags: spanTags(row),
-      logs: logs(s),
-      processID: pid,
-      warnings: warnings.length > 0 ? warnings : null,
-    };
-    spans[i++] = js;
+    return pid;
+  };
+  for (const row of rows) pidOf(row);
+  return { processes, pidOf };
+}
+
+export function toJaegerSpan(row: SpanRow, processID: string): JaegerSpan {
+  const s = row.span;
+  const warnings = row.warnings.length > 0 || s.attributes.some((a) => a.key === WARNINGS_ATTRIBUTE) ? [...storedWarnings(s), ...row.warnings] : [];
+  const flags = s.flags & 0xff;
+  return {
+    traceID: s.traceId,
+    spanID: s.spanId,
+    ...(flags !== 0 ? { flags } : {}),
+    operationName: s.name,
+    references: references(s),
+    startTime: us(s.startTimeUnixNano),
+    duration: us(s.endTimeUnixNano - s.startTimeUnixNano),
+    tags: spanTags(row),
+    logs: logs(s),
+    processID,
+    warnings: warnings.length > 0 ? warnings : null,
+  };
+}
+
+/** Converts one (adjusted) trace; spans keep the rows' order. */
+export function toJaegerTrace(t: QueryTrace): JaegerTrace {
+  const { processes, pidOf } = jaegerProcesses(t.rows);
+  return { traceID: t.traceId, spans: t.rows.map((r) => toJaegerSpan(r, pidOf(r))), processes, warnings: null };
+}
+
+/** The JSON text of `toJaegerTrace(t)`, in pieces (one object per span at a time). */
+export function* jaegerTracePieces(t: QueryTrace): Generator<string> {
+  const { processes, pidOf } = jaegerProcesses(t.rows);
+  yield `{"traceID":${JSON.stringify(t.traceId)},"spans":[`;
+  let batch: string[] = [];
+  for (let i = 0; i < t.rows.length; i++) {
+    const row = t.rows[i]!;
+    batch.push(JSON.stringify(toJaegerSpan(row, pidOf(row))));
+    if (batch.length === 256 || i === t.rows.length - 1) {
+      yield (i + 1 > batch.length ? ',' : '') + batch.join(',');
+      batch = [];
+    }
   }
-  return { traceID: t.traceId, spans, processes, warnings: null };
+  yield `],"processes":${JSON.stringify(processes)},"warnings":null}`;
 }

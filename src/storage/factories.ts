@@ -4,8 +4,9 @@
  * this list is imported by every command, including `skua validate`.
  */
 import type { StorageFactory } from './api.js';
+import { factory as memory } from './memory/factory.js';
 
-export const storageFactories: readonly StorageFactory<any>[] = [];
+export const storageFactories: readonly StorageFactory<any>[] = [memory];
 
 export function storageFactory(type: string): StorageFactory<any> | undefined {
   return storageFactories.find((f) => f.type === type);

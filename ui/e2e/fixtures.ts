@@ -67,6 +67,10 @@ export interface DispatchTraceOptions {
   error?: boolean;
   /** Drop the frontend's root span, so that children reference a parent that never arrived. */
   dropRoot?: boolean;
+  /** An extra call from the frontend (so that two traces differ in structure). */
+  extra?: { service: string; name: string };
+  /** Extra attributes on the root span (e.g. a tag to search for). */
+  rootAttributes?: Record<string, string>;
 }
 
 /** A HotROD-like "dispatch" trace: frontend → customer → mysql, frontend → driver → redis ×N, frontend → route ×N. */
@@ -85,7 +89,11 @@ export function dispatchTrace(o: DispatchTraceOptions): { traceId: string; spans
   const t0 = o.startMs;
   const drivers = o.drivers ?? 10;
   const total = 300 + drivers * 25 + r() * 100;
-  const root = add('frontend', 'GET /dispatch', 2, undefined, t0, total, [str('http.method', 'GET'), str('http.route', '/dispatch'), int('http.status_code', 200), str('customer.id', '123')]);
+  const root = add('frontend', 'GET /dispatch', 2, undefined, t0, total, [str('http.method', 'GET'), str('http.route', '/dispatch'), int('http.status_code', 200), str('customer.id', '123'), ...Object.entries(o.rootAttributes ?? {}).map(([k, v]) => str(k, v))]);
+  if (o.extra) {
+    const c = add('frontend', `HTTP ${o.extra.name}`, 3, root, t0 + 1, 12, [str('peer.service', o.extra.service)]);
+    add(o.extra.service, o.extra.name, 2, c, t0 + 2, 10, [str('http.route', o.extra.name)]);
+  }
   const cust = add('frontend', 'HTTP GET customer', 3, root, t0 + 2, 180, [str('http.method', 'GET'), str('peer.service', 'customer')]);
   const custSrv = add('customer', 'GET /customer', 2, cust, t0 + 3, 176, [str('http.route', '/customer'), int('http.status_code', 200)]);
   add('mysql', 'SQL SELECT', 3, custSrv, t0 + 5, 170, [str('db.system', 'mysql'), str('db.statement', 'SELECT * FROM customer WHERE customer_id=123')], {
@@ -113,32 +121,54 @@ export function dispatchTrace(o: DispatchTraceOptions): { traceId: string; spans
 }
 
 /**
- * A big trace of `n` spans across 8 services: a breadth-first tree with 1–8 children per span
- * (depth about 8), nested times, ~0.5% errors, a few events. Returned in chunks of OTLP JSON
- * export requests of at most `chunk` spans each.
+ * A big trace of `n` spans across 8 services that call each other along a fixed graph (gateway →
+ * orders/search/recommend → inventory/payments/shipping → postgres): 25 top-level calls, then
+ * 1–6 children per span laid out one after another inside their parent (depth about 7), ~0.5%
+ * errors, a few events. Returned in chunks of OTLP JSON export requests of at most `chunk` spans.
  */
 export function bigTrace(n: number, opts: { seed?: number; startMs?: number; chunk?: number } = {}): { traceId: string; requests: unknown[]; rootName: string } {
   const r = rng(opts.seed ?? 7);
   const traceId = hex(r, 16);
   const t0 = opts.startMs ?? Date.now() - 60_000;
-  const services = ['gateway', 'orders', 'inventory', 'payments', 'shipping', 'search', 'recommend', 'postgres'];
-  const ops = ['handle', 'query', 'validate', 'fetch', 'compute', 'serialize', 'publish', 'lookup'];
-  interface Node { id: string; start: number; dur: number; depth: number; service: string }
+  const callees: Record<string, string[]> = {
+    gateway: ['orders', 'search', 'recommend'],
+    orders: ['inventory', 'payments', 'shipping', 'postgres'],
+    search: ['recommend', 'postgres'],
+    recommend: ['postgres'],
+    inventory: ['postgres'],
+    payments: ['postgres'],
+    shipping: ['postgres', 'inventory'],
+    postgres: [],
+  };
+  const ops: Record<string, string[]> = {
+    gateway: ['POST /orders', 'GET /search', 'GET /recommendations', 'authorize'],
+    orders: ['create order', 'validate order', 'price order', 'reserve items'],
+    search: ['query index', 'rank results', 'fetch documents'],
+    recommend: ['score candidates', 'load model features'],
+    inventory: ['check stock', 'reserve stock'],
+    payments: ['authorize card', 'fraud check', 'capture'],
+    shipping: ['quote rates', 'book courier'],
+    postgres: ['SELECT', 'INSERT', 'UPDATE', 'BEGIN', 'COMMIT'],
+  };
+  const pick = <T>(l: readonly T[]): T => l[Math.floor(r() * l.length)]!;
+  interface Node { id: string; start: number; dur: number; service: string; kids: number }
   const all: Array<GenSpan & { service: string }> = [];
   const rootId = hex(r, 8);
-  const root: Node = { id: rootId, start: t0, dur: 30_000, depth: 0, service: 'gateway' };
   const rootName = 'POST /batch-import';
+  const root: Node = { id: rootId, start: t0, dur: 30_000, service: 'gateway', kids: 25 };
   all.push({ service: 'gateway', traceId, spanId: rootId, name: rootName, kind: 2, startTimeUnixNano: ns(t0), endTimeUnixNano: ns(t0 + root.dur), attributes: [str('http.method', 'POST'), str('http.route', '/batch-import'), int('http.status_code', 200)], status: { code: 0 } });
   const queue: Node[] = [root];
   let q = 0;
   while (all.length < n && q < queue.length) {
     const p = queue[q++]!;
-    const k = 1 + Math.floor(r() * 8);
+    const k = p.kids;
+    const slot = p.dur / k;
     for (let c = 0; c < k && all.length < n; c++) {
-      const start = p.start + r() * p.dur * 0.7;
-      const dur = Math.max(0.01, r() * (p.start + p.dur - start));
-      const service = r() < 0.6 ? p.service : services[Math.floor(r() * services.length)]!;
-      const name = `${ops[Math.floor(r() * ops.length)]} ${service}-${Math.floor(r() * 40)}`;
+      const start = p.start + c * slot + r() * slot * 0.05;
+      const dur = slot * (0.3 + r() * 0.65);
+      const cs = callees[p.service]!;
+      const service = cs.length === 0 || r() < 0.55 ? p.service : pick(cs);
+      const name = service === p.service && service !== 'postgres' ? `${pick(ops[service]!)}` : pick(ops[service]!);
       const id = hex(r, 8);
       const err = r() < 0.005;
       const span: GenSpan & { service: string } = {
@@ -149,7 +179,7 @@ export function bigTrace(n: number, opts: { seed?: number; startMs?: number; chu
       };
       if (r() < 0.02) span.events = [{ timeUnixNano: ns(start + dur / 2), name: 'cache miss', attributes: [str('cache.key', `k${all.length}`)] }];
       all.push(span);
-      queue.push({ id, start, dur, depth: p.depth + 1, service });
+      queue.push({ id, start, dur, service, kids: service === 'postgres' ? (r() < 0.8 ? 0 : 1) : 1 + Math.floor(r() * 6) });
     }
   }
   const chunk = opts.chunk ?? 5000;

@@ -59,6 +59,9 @@ export const configSchema = z.strictObject({
     /** Jaeger's metrics storage (SPM): accepted, not used. */
     metrics: z.string().optional(),
   }),
+  /** Early Jaeger v2 spellings of storage.traces / storage.traces_archive (still accepted). */
+  trace_storage: z.string().optional(),
+  trace_storage_archive: z.string().optional(),
   /** Prefix of every route (API and UI), e.g. `/jaeger`. */
   base_path: z.string(),
   ui: z.strictObject({
@@ -105,7 +108,7 @@ export function createDefaultConfig(): Config {
 
 export function validate(cfg: Config): string[] {
   const errs: string[] = [];
-  if (cfg.storage.traces.trim() === '') errs.push('storage::traces is required: the name of a jaeger_storage backend');
+  if (tracesStorage(cfg) === '') errs.push('storage::traces is required: the name of a jaeger_storage backend');
   const bp = cfg.base_path;
   if (bp !== '' && bp !== '/') {
     if (!bp.startsWith('/')) errs.push(`base_path "${bp}" must start with "/"`);
@@ -120,6 +123,16 @@ export function validate(cfg: Config): string[] {
   }
   if (cfg.multi_tenancy?.enabled && cfg.multi_tenancy.tenants?.some((t) => t.trim() === '')) errs.push('multi_tenancy::tenants must not contain empty names');
   return errs;
+}
+
+/** The backend the API reads (storage.traces, or the early spelling trace_storage). */
+export function tracesStorage(cfg: Config): string {
+  return (cfg.storage.traces.trim() || cfg.trace_storage?.trim()) ?? '';
+}
+
+/** The archive backend, if any. */
+export function archiveStorage(cfg: Config): string | undefined {
+  return cfg.storage.traces_archive?.trim() || cfg.trace_storage_archive?.trim() || undefined;
 }
 
 /** max_clock_skew_adjust in nanoseconds (YAML gives a Go duration string or integer nanoseconds). */

@@ -10,7 +10,7 @@ import { durationMs, parseEndpoint } from '../../confmap/schema.js';
 import { findStorageExtension } from '../../storage/extension.js';
 import { createQueryHandler, normalizeBasePath } from '../../query/handler.js';
 import { QueryService } from '../../query/service.js';
-import { maxClockSkewNanos, unsupportedSettings, type Config } from './config.js';
+import { archiveStorage, maxClockSkewNanos, tracesStorage, unsupportedSettings, type Config } from './config.js';
 
 /**
  * The built web UI: `<package root>/ui/dist`. This file is src/extensions/jaeger-query/extension.ts
@@ -45,8 +45,9 @@ export class JaegerQueryExtension implements Extension {
     const cfg = this.cfg;
     const storage = findStorageExtension(host);
     const opts = { maxClockSkewAdjust: maxClockSkewNanos(cfg), maxTraceSize: cfg.max_trace_size ?? 0 };
-    const service = new QueryService(storage.getTraceStore(cfg.storage.traces), opts);
-    const archive = cfg.storage.traces_archive ? new QueryService(storage.getTraceStore(cfg.storage.traces_archive), opts) : undefined;
+    const service = new QueryService(storage.getTraceStore(tracesStorage(cfg)), opts);
+    const archiveName = archiveStorage(cfg);
+    const archive = archiveName ? new QueryService(storage.getTraceStore(archiveName), opts) : undefined;
 
     const ignored = unsupportedSettings(cfg);
     if (ignored.length > 0) log.warn({ settings: ignored }, `jaeger_query: these settings are accepted for compatibility but have no effect: ${ignored.join(', ')}`);
@@ -103,7 +104,7 @@ export class JaegerQueryExtension implements Extension {
     this.bound = { host: addr.address, port: addr.port };
     const base = normalizeBasePath(cfg.base_path);
     log.info(
-      { endpoint: cfg.http.endpoint, port: addr.port, base_path: `${base}/`, storage: cfg.storage.traces },
+      { endpoint: cfg.http.endpoint, port: addr.port, base_path: `${base}/`, storage: tracesStorage(cfg) },
       `Query server started: UI and API on http://${ep.host || '0.0.0.0'}:${addr.port}${base}/`,
     );
   }

@@ -12,7 +12,7 @@ import type {
 } from '../api.js';
 import type { SelfMetrics } from '../../telemetry/metrics.js';
 import { Traces } from '../../pdata/traces.js';
-import { ProtoTraces, hexToKey, keyToHex, type SpanTable } from '../../pdata/proto-view.js';
+import { ProtoTraces, hashBytes, hexToKey, keyToHex, type SpanTable } from '../../pdata/proto-view.js';
 import { toProtoParts } from '../../pdata/proto-encode.js';
 import type { TraceId } from '../../pdata/model.js';
 
@@ -40,20 +40,55 @@ interface Segment {
   readonly rows: number[];
 }
 
-class TraceEntry {
-  readonly segs: Segment[] = [];
+/** A trace: its first segment inline (most traces arrive in one request), further ones in `more`. */
+class TraceEntry implements Segment {
+  readonly rows: number[] = [];
+  more: Segment[] | null = null;
   spanCount = 0;
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    readonly t: SpanTable,
+  ) {}
+
+  segments(): readonly Segment[] {
+    return this.more === null ? [this] : [this, ...this.more];
+  }
+
+  /** The segment new rows of `t` go to. */
+  segmentFor(t: SpanTable): Segment {
+    const more = this.more;
+    if (more === null) {
+      if (this.t === t) return this;
+      const s = { t, rows: [] };
+      this.more = [s];
+      return s;
+    }
+    const last = more[more.length - 1]!;
+    if (last.t === t) return last;
+    const s = { t, rows: [] };
+    more.push(s);
+    return s;
+  }
+}
+
+interface OpEntry {
+  /** The name's UTF-8 bytes, to recognise it in later requests without decoding. */
+  readonly bytes: Uint8Array;
+  readonly name: string;
+  /** Bit k set = seen with SpanKind k. */
+  kinds: number;
 }
 
 class TenantData {
   readonly traces = new Map<string, TraceEntry>();
-  /** service → span name → bit set of span kinds (bit k = SpanKind k). */
-  readonly ops = new Map<string, Map<string, number>>();
+  /** Traces in arrival order: a ring once it holds maxTraces; `head` is the oldest. */
+  readonly ring: TraceEntry[] = [];
+  head = 0;
+  /** service → hash of the span name's bytes → operations with that hash. */
+  readonly ops = new Map<string, Map<number, OpEntry[]>>();
 }
 
 const CHUNK = 64;
-const NO_KINDS = 0;
 
 export class MemoryStore implements TraceStore {
   private readonly maxTraces: number;
@@ -61,7 +96,7 @@ export class MemoryStore implements TraceStore {
 
   constructor(private readonly opts: MemoryStoreOptions) {
     if (!(opts.maxTraces > 0)) throw new Error('memory store: max_traces must be > 0');
-    this.maxTraces = opts.maxTraces;
+    this.maxTraces = Math.floor(opts.maxTraces);
   }
 
   capabilities(): Capabilities {
@@ -98,35 +133,31 @@ export class MemoryStore implements TraceStore {
   /** Indexes the rows of one table; returns the number of spans evicted to make room. */
   private writeTable(tenant: TenantData, t: SpanTable, rows: ArrayLike<number> | null): number {
     const traces = tenant.traces;
+    const buf = t.buf;
     const n = rows === null ? t.n : rows.length;
     let evicted = 0;
     let prevRow = -1;
     let entry: TraceEntry | undefined;
     let seg: Segment | undefined;
-    let opsService = '\u0000';
-    let opsMap: Map<string, number> | undefined;
+    let opsService: string | undefined;
+    let opsMap: Map<number, OpEntry[]> | undefined;
     for (let i = 0; i < n; i++) {
       const row = rows === null ? i : rows[i]!;
       if (prevRow < 0 || !t.sameTrace(row, prevRow)) {
         const key = t.traceKey(row);
         entry = traces.get(key);
         if (entry === undefined) {
-          if (traces.size >= this.maxTraces) evicted += this.evictOldest(traces);
-          entry = new TraceEntry(key);
+          entry = new TraceEntry(key, t);
+          evicted += this.admit(tenant, entry);
           traces.set(key, entry);
-        }
-        const last = entry.segs[entry.segs.length - 1];
-        if (last !== undefined && last.t === t) seg = last;
-        else {
-          seg = { t, rows: [] };
-          entry.segs.push(seg);
-        }
+          seg = entry;
+        } else seg = entry.segmentFor(t);
       }
       prevRow = row;
       seg!.rows.push(row);
       entry!.spanCount++;
 
-      // operations index
+      // operations index: recognise (service, name, kind) from the name bytes, decode only new names
       const service = t.serviceName(row);
       if (service !== opsService) {
         opsService = service;
@@ -136,25 +167,50 @@ export class MemoryStore implements TraceStore {
           tenant.ops.set(service, opsMap);
         }
       }
-      const name = t.name(row);
+      const off = t.nameOffset(row);
+      const len = t.nameLength(row);
       const kind = t.kind(row);
       const bit = 1 << (kind <= 5 ? kind : 0);
-      const had = opsMap!.get(name) ?? NO_KINDS;
-      if ((had & bit) === 0) opsMap!.set(name, had | bit);
+      const h = hashBytes(buf, off, len);
+      let list = opsMap!.get(h);
+      let op: OpEntry | undefined;
+      if (list !== undefined) {
+        for (const e of list) {
+          if (e.bytes.length === len && sameBytes(e.bytes, buf, off)) {
+            op = e;
+            break;
+          }
+        }
+      } else {
+        list = [];
+        opsMap!.set(h, list);
+      }
+      if (op === undefined) {
+        op = { bytes: buf.slice(off, off + len), name: t.name(row), kinds: 0 };
+        list.push(op);
+      }
+      op.kinds |= bit;
     }
     return evicted;
   }
 
-  private evictOldest(traces: Map<string, TraceEntry>): number {
-    const oldest = traces.values().next();
-    if (oldest.done) return 0;
-    traces.delete(oldest.value.key);
-    return oldest.value.spanCount;
+  /** Adds a new trace to the tenant's ring, evicting the oldest when full; returns evicted spans. */
+  private admit(tenant: TenantData, entry: TraceEntry): number {
+    const ring = tenant.ring;
+    if (ring.length < this.maxTraces) {
+      ring.push(entry);
+      return 0;
+    }
+    const oldest = ring[tenant.head]!;
+    ring[tenant.head] = entry;
+    tenant.head = (tenant.head + 1) % this.maxTraces;
+    tenant.traces.delete(oldest.key);
+    return oldest.spanCount;
   }
 
   /** A Traces holding every stored span of the trace (a snapshot: later writes do not change it). */
   private traceOf(e: TraceEntry): Traces {
-    const views: Traces[] = e.segs.map((s) => new ProtoTraces(s.t, s.rows.slice()));
+    const views: Traces[] = e.segments().map((s) => new ProtoTraces(s.t, s.rows.slice()));
     return Traces.merge(views);
   }
 
@@ -189,10 +245,12 @@ export class MemoryStore implements TraceStore {
     if (!ops) return [];
     const out: Operation[] = [];
     const wantKind = query.spanKind ? spanKindNames.indexOf(query.spanKind) : -1;
-    for (const [name, kinds] of ops) {
-      for (let k = 0; k < spanKindNames.length; k++) {
-        if ((kinds & (1 << k)) === 0 || (wantKind >= 0 && k !== wantKind)) continue;
-        out.push({ name, spanKind: spanKindNames[k]! });
+    for (const list of ops.values()) {
+      for (const { name, kinds } of list) {
+        for (let k = 0; k < spanKindNames.length; k++) {
+          if ((kinds & (1 << k)) === 0 || (wantKind >= 0 && k !== wantKind)) continue;
+          out.push({ name, spanKind: spanKindNames[k]! });
+        }
       }
     }
     return out.sort((a, b) => cmp(a.name, b.name) || cmp(a.spanKind, b.spanKind));
@@ -208,7 +266,7 @@ export class MemoryStore implements TraceStore {
       let found = false;
       let bhi = 0;
       let blo = 0;
-      for (const s of e.segs) {
+      for (const s of e.segments()) {
         const t = s.t;
         for (const row of s.rows) {
           if (!m.matches(t, row)) continue;
@@ -239,7 +297,7 @@ export class MemoryStore implements TraceStore {
       yield found.slice(i, i + CHUNK).map((e) => {
         let start: bigint | undefined;
         let end: bigint | undefined;
-        for (const s of e.segs) {
+        for (const s of e.segments()) {
           for (const row of s.rows) {
             const st = s.t.startNanos(row);
             const en = s.t.endNanos(row);
@@ -263,7 +321,7 @@ export class MemoryStore implements TraceStore {
     const counts = new Map<string, number>();
     for (const e of tenant.traces.values()) {
       let serviceBySpan: Map<string, string> | undefined;
-      for (const s of e.segs) {
+      for (const s of e.segments()) {
         const t = s.t;
         for (const row of s.rows) {
           const hi = t.startHi(row);
@@ -273,7 +331,7 @@ export class MemoryStore implements TraceStore {
           if (parent === '') continue;
           if (serviceBySpan === undefined) {
             serviceBySpan = new Map();
-            for (const s2 of e.segs) for (const r2 of s2.rows) serviceBySpan.set(s2.t.spanKey(r2), s2.t.serviceName(r2));
+            for (const s2 of e.segments()) for (const r2 of s2.rows) serviceBySpan.set(s2.t.spanKey(r2), s2.t.serviceName(r2));
           }
           const ps = serviceBySpan.get(parent);
           const cs = t.serviceName(row);
@@ -295,6 +353,11 @@ export class MemoryStore implements TraceStore {
   traceCount(ctx: StorageContext): number {
     return this.tenant(ctx, false)?.traces.size ?? 0;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, off: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[off + i]) return false;
+  return true;
 }
 
 function cmp(a: string, b: string): number {

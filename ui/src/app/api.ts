@@ -18,9 +18,14 @@ export class ApiError extends Error {
 }
 
 export async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return readJson<T>(fetch(href(path), { signal: signal ?? null, headers: { accept: 'application/json' } }), path);
+}
+
+/** The JSON body of a response, or an ApiError that says what went wrong in the user's terms. */
+async function readJson<T>(response: Promise<Response>, path: string): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(href(path), { signal: signal ?? null, headers: { accept: 'application/json' } });
+    res = await response;
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError({ kind: 'unreachable', message: 'Skua is not reachable' });
@@ -28,12 +33,19 @@ export async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<
   if ([502, 503, 504].includes(res.status) && !(res.headers.get('content-type') ?? '').includes('json')) {
     throw new ApiError({ kind: 'unreachable', message: `Skua is not reachable (HTTP ${res.status})` });
   }
+  if (res.ok && (res.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      return (await res.json()) as T;
+    } catch {
+      throw new ApiError({ kind: 'bad-response', message: `the response to ${path} is not valid JSON` });
+    }
+  }
   let body: unknown;
   const text = await res.text();
   try {
     body = text === '' ? null : JSON.parse(text);
   } catch {
-    if (!res.ok) throw new ApiError({ kind: res.status === 404 ? 'not-found' : 'http', status: res.status, message: text.slice(0, 300) || `HTTP ${res.status}` } as ApiFailure);
+    if (!res.ok) throw new ApiError(res.status === 404 ? { kind: 'not-found', message: text.slice(0, 300) || 'not found' } : { kind: 'http', status: res.status, message: text.slice(0, 300) || `HTTP ${res.status}` });
     throw new ApiError({ kind: 'bad-response', message: `the response to ${path} is not JSON` });
   }
   if (!res.ok) {
@@ -42,6 +54,13 @@ export async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<
     throw new ApiError({ kind: 'http', status: res.status, message: msg });
   }
   return body as T;
+}
+
+declare global {
+  interface Window {
+    /** Started by index.html before the app's code loads, when the page is /trace/{id}. */
+    __SKUA_PREFETCH__?: { id: string; response: Promise<Response> };
+  }
 }
 
 function errorMessage(body: unknown): string | undefined {
@@ -87,12 +106,19 @@ export function loadTrace(id: string): Promise<UiTrace> {
     p = (async () => {
       let traces: UiTrace[];
       try {
-        const doc = await fetchJson<unknown>(`/api/v3/traces/${encodeURIComponent(key)}`);
+        const path = `/api/v3/traces/${encodeURIComponent(key)}`;
+        const pre = window.__SKUA_PREFETCH__;
+        window.__SKUA_PREFETCH__ = undefined;
+        const doc = pre && pre.id === key ? await readJson<unknown>(pre.response, path) : await fetchJson<unknown>(path);
+        performance.mark('skua:trace-fetched');
         traces = parseOtlpJson(doc);
+        performance.mark('skua:trace-parsed');
       } catch (e) {
         if (!(e instanceof ApiError) || e.failure.kind === 'unreachable') throw e;
         const doc = await fetchJson<unknown>(`/api/traces/${encodeURIComponent(key)}`);
+        performance.mark('skua:trace-fetched');
         traces = parseJaegerJson(doc);
+        performance.mark('skua:trace-parsed');
       }
       const t = traces.find((x) => x.traceId === key) ?? traces[0];
       if (!t || t.spans.length === 0) throw new ApiError({ kind: 'not-found', message: `trace ${id} not found` });

@@ -1,9 +1,12 @@
 /** Trace and span ids are shown and compared as lowercase hex. OTLP JSON uses hex; some
  * protobuf-JSON encoders emit base64 instead, which we accept too. */
 const HEX = /^[0-9a-fA-F]*$/;
+const LOWER_HEX = /^[0-9a-f]*$/;
 
 export function normalizeId(id: unknown, bytes: 8 | 16): string {
   if (typeof id !== 'string' || id === '') return '';
+  // Fast path: what OTLP JSON (and Skua) send.
+  if (id.length === bytes * 2 && LOWER_HEX.test(id)) return id;
   if (HEX.test(id) && (id.length === bytes * 2 || id.length <= bytes * 2)) {
     const lower = id.toLowerCase();
     return lower.length === bytes * 2 ? lower : lower.padStart(bytes * 2, '0');

@@ -31,6 +31,10 @@ interface SpanJson {
   status?: { code?: number | string; message?: string };
 }
 
+// Shared (never mutated) empty lists: most spans have no events or links.
+const EMPTY_EVENTS: UiEvent[] = [];
+const EMPTY_LINKS: UiLink[] = [];
+
 const kindByName: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2, SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5,
 };
@@ -78,8 +82,8 @@ export function collectOtlpSpans(doc: unknown, out: Map<string, UiSpan[]>): void
         const parent = normalizeId(sp.parentSpanId, 8);
         const attributes = sp.attributes ?? [];
         const statusCode = enumValue(sp.status?.code, statusByName);
-        const events: UiEvent[] = (sp.events ?? []).map((e) => ({ timeUs: nanosToMicros(e.timeUnixNano), name: e.name ?? '', attributes: e.attributes ?? [] }));
-        const links: UiLink[] = (sp.links ?? []).map((l) => ({ traceId: normalizeId(l.traceId, 16), spanId: normalizeId(l.spanId, 8), type: 'link', attributes: l.attributes ?? [] }));
+        const events: UiEvent[] = sp.events === undefined || sp.events.length === 0 ? EMPTY_EVENTS : sp.events.map((e) => ({ timeUs: nanosToMicros(e.timeUnixNano), name: e.name ?? '', attributes: e.attributes ?? [] }));
+        const links: UiLink[] = sp.links === undefined || sp.links.length === 0 ? EMPTY_LINKS : sp.links.map((l) => ({ traceId: normalizeId(l.traceId, 16), spanId: normalizeId(l.spanId, 8), type: 'link', attributes: l.attributes ?? [] }));
         const span: UiSpan = {
           traceId,
           spanId: normalizeId(sp.spanId, 8),

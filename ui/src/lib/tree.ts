@@ -54,31 +54,31 @@ export function buildTree(spans: readonly UiSpan[]): SpanTree {
     parent[i] = p;
     childCount[p]!++;
   }
-  const cmp = (a: number, b: number): number => {
-    const sa = spans[a]!;
-    const sb = spans[b]!;
-    return sa.startUs - sb.startUs || (sa.name < sb.name ? -1 : sa.name > sb.name ? 1 : a - b);
-  };
+  // Sort all spans once by (start, name, index); filling the child lists in that order leaves
+  // every list sorted (one O(n log n) sort instead of one per parent).
+  const starts = new Float64Array(n);
+  for (let i = 0; i < n; i++) starts[i] = spans[i]!.startUs;
+  const byStart = new Int32Array(n);
+  for (let i = 0; i < n; i++) byStart[i] = i;
+  byStart.sort((a, b) => {
+    const d = starts[a]! - starts[b]!;
+    if (d !== 0) return d;
+    const na = spans[a]!.name;
+    const nb = spans[b]!.name;
+    return na < nb ? -1 : na > nb ? 1 : a - b;
+  });
   // CSR children lists.
   const childStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i]!;
   const fill = childStart.slice(0, n);
   const childList = new Int32Array(Math.max(0, childStart[n]!));
-  for (let i = 0; i < n; i++) {
+  const roots: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = byStart[k]!;
     const p = parent[i]!;
     if (p >= 0) childList[fill[p]!++] = i;
+    else roots.push(i);
   }
-  for (let i = 0; i < n; i++) {
-    const s = childStart[i]!;
-    const e = childStart[i + 1]!;
-    if (e - s > 1) {
-      const sorted = Array.from(childList.subarray(s, e)).sort(cmp);
-      childList.set(sorted, s);
-    }
-  }
-  const roots: number[] = [];
-  for (let i = 0; i < n; i++) if (parent[i] === -1) roots.push(i);
-  roots.sort(cmp);
 
   const depth = new Int32Array(n);
   const order = new Int32Array(n);

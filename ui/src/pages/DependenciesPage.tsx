@@ -73,13 +73,15 @@ function Graph(props: { links: DependencyLink[]; lookback: string }) {
     <div className="graph-wrap" data-testid="service-map">
       <svg width={layout.width} height={layout.height + 40} viewBox={`0 -20 ${layout.width} ${layout.height + 40}`} className="graph" role="img" aria-label="Service dependency graph">
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" className="arrow-head" />
           </marker>
         </defs>
         {layout.edges.map((e) => (
           <g key={`${e.from}->${e.to}`} className={`edge${related(e) ? '' : ' dim'}${e.back ? ' back' : ''}`}>
-            <path d={`M ${e.x1} ${e.y1} Q ${e.cx} ${e.cy} ${e.x2} ${e.y2}`} strokeWidth={1 + 3 * Math.sqrt(e.weight / maxCalls)} markerEnd="url(#arrow)" />
+            <path d={`M ${e.x1} ${e.y1} Q ${e.cx} ${e.cy} ${e.x2} ${e.y2}`} strokeWidth={1 + 2.5 * Math.sqrt(e.weight / maxCalls)} markerEnd="url(#arrow)">
+              <title>{`${e.from} → ${e.to}: ${e.weight.toLocaleString('en-US')} calls`}</title>
+            </path>
             <text x={(e.x1 + 2 * e.cx + e.x2) / 4} y={(e.y1 + 2 * e.cy + e.y2) / 4 - 4} className="edge-label" textAnchor="middle">
               {e.weight.toLocaleString('en-US')}
             </text>

@@ -41,7 +41,11 @@ export function TracePage(props: { traceId: string }) {
 
 function TraceViewer(props: { trace: UiTrace; source: 'api' | 'upload' }) {
   const route = useRoute();
-  const view: TraceView = useMemo(() => deriveTraceView(props.trace), [props.trace]);
+  const view: TraceView = useMemo(() => {
+    const v = deriveTraceView(props.trace);
+    performance.mark('skua:trace-derived');
+    return v;
+  }, [props.trace]);
   const mode = (modes.find((m) => m.id === route.query.get('view'))?.id ?? 'timeline') as ViewMode;
   const uiFind = route.query.get('uiFind') ?? '';
   const [findText, setFindText] = useState(uiFind);

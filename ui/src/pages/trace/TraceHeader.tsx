@@ -7,7 +7,7 @@ export function TraceHeader(props: { view: TraceView; source: 'api' | 'upload' }
   return (
     <div className="trace-header" data-testid="trace-header">
       <h1>
-        <span className="svc-name">{s.rootService}</span>: {s.rootName || '(no root span)'}{' '}
+        <span><span className="svc-name">{s.rootService}</span>: {s.rootName || '(no root span)'}</span>
         <span className="mono muted small" data-testid="trace-id">{s.traceId}</span>
         {props.source === 'upload' && <span className="pill pill-info" title="Opened from a file: not stored in Skua">from file</span>}
       </h1>

@@ -1,0 +1,213 @@
+// What the container image would contain, built and run without Docker: `npm pack` (which runs `prepare`, the
+// build), the tarball unpacked into an empty folder with the lockfile's production dependencies installed
+// (`npm ci --omit=dev`, exactly as deploy/image/Dockerfile's runtime stage does, from the npm cache), and that
+// installed `skua` started through a `skua` on PATH with `--config=FILE`, as the Operator starts the image. One
+// OTLP/HTTP JSON span goes in and is read back from the query API; then SIGTERM.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePorts } from '../src/testutil/ports.js';
+import { REPO_ROOT } from '../deploy/tools/model.js';
+
+const execFileP = promisify(execFile);
+
+/** Runs a command; on failure the error carries the end of its output (npm pack fails when the build does). */
+async function run(cmd: string, args: string[], opts: { cwd: string }): Promise<void> {
+  try {
+    await execFileP(cmd, args, { ...opts, maxBuffer: 64 << 20 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${opts.cwd}:\n${`${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-4000)}`);
+  }
+}
+
+let work = '';
+let skua: ChildProcess | undefined;
+let exited: Promise<number | null> | undefined;
+let ports: { grpc: number; http: number; query: number; health: number; metrics: number };
+const output: string[] = [];
+const timings: Record<string, number> = {};
+
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    timings[name] = Date.now() - t0;
+  }
+}
+
+function config(): string {
+  const host = '127.0.0.1';
+  return `receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: ${host}:${ports.grpc}
+      http:
+        endpoint: ${host}:${ports.http}
+processors:
+  batch:
+    timeout: 50ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: mem
+extensions:
+  jaeger_storage:
+    backends:
+      mem:
+        memory:
+          max_traces: 1000
+  jaeger_query:
+    storage:
+      traces: mem
+    base_path: /
+    http:
+      endpoint: ${host}:${ports.query}
+  healthcheckv2:
+    use_v2: true
+    http:
+      endpoint: ${host}:${ports.health}
+      status:
+        enabled: true
+        path: /status
+service:
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: ${host}
+                port: ${ports.metrics}
+    logs:
+      level: info
+`;
+}
+
+/** The image's HEALTHCHECK command, run against the installed Skua. */
+function imageHealthcheck(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'deploy/image/healthcheck.mjs')], {
+      env: { SKUA_HEALTHCHECK_URL: `http://127.0.0.1:${ports.health}/status` },
+      stdio: 'ignore',
+    });
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+}
+
+async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms; skua output:\n${output.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the packed package, installed as the image installs it', () => {
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'skua-package-'));
+    const [grpc, http, query, health, metrics] = await freePorts(5);
+    ports = { grpc: grpc!, http: http!, query: query!, health: health!, metrics: metrics! };
+
+    // npm pack runs `prepare` (npm run build) and writes only the tarball into `work`.
+    await timed('npm pack (with build)', () => run('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: REPO_ROOT }));
+    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    assert.ok(tgz, 'npm pack wrote a tarball');
+
+    // The Dockerfile's runtime stage: unpack into an empty folder, add the lockfile, install production deps.
+    const app = join(work, 'opt', 'skua');
+    mkdirSync(app, { recursive: true });
+    await run('tar', ['-xzf', join(work, tgz), '--strip-components=1', '-C', app]);
+    copyFileSync(join(REPO_ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
+    await timed('npm ci --omit=dev (from the npm cache)', () =>
+      run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app }),
+    );
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    symlinkSync(join(app, 'bin', 'skua.js'), join(bin, 'skua'));
+
+    const cfg = join(work, 'collector.yaml');
+    writeFileSync(cfg, config());
+    const t0 = Date.now();
+    skua = spawn('skua', [`--config=${cfg}`], {
+      cwd: work,
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: work, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => skua!.once('exit', (code) => resolve(code)));
+    skua.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
+    skua.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
+    await until('the installed skua is healthy (the image HEALTHCHECK passes)', 30_000, async () => ((await imageHealthcheck()) === 0 ? true : undefined));
+    timings['start until healthy'] = Date.now() - t0;
+  });
+
+  after(async () => {
+    if (skua && skua.exitCode === null) {
+      skua.kill('SIGKILL');
+      await exited;
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the tarball holds the built CLI and no sources or tests', () => {
+    const app = join(work, 'opt', 'skua');
+    assert.ok(existsSync(join(app, 'bin', 'skua.js')));
+    assert.ok(existsSync(join(app, 'dist', 'cli', 'main.js')));
+    assert.ok(!existsSync(join(app, 'src')), 'TypeScript sources are not shipped');
+    assert.ok(!existsSync(join(app, 'node_modules', 'typescript')), 'no devDependencies installed');
+  });
+
+  test('a span sent over OTLP/HTTP JSON is read back from /api/traces/{id}', async (t) => {
+    const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'deploy-package-test' } }] },
+          scopeSpans: [
+            {
+              scope: { name: 'deploy-package-test' },
+              spans: [{ traceId, spanId: '0102030405060708', name: 'packed-span', kind: 2, startTimeUnixNano: String(now - 5_000_000n), endTimeUnixNano: String(now) }],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`http://127.0.0.1:${ports.http}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 200, await res.text());
+    const trace = await until('the span is queryable', 10_000, async () => {
+      const r = await fetch(`http://127.0.0.1:${ports.query}/api/traces/${traceId}`);
+      if (r.status !== 200) return undefined;
+      return (await r.json()) as { data: { traceID: string; spans: { operationName: string }[] }[] };
+    });
+    assert.equal(trace.data[0]!.traceID, traceId);
+    assert.deepEqual(trace.data[0]!.spans.map((s) => s.operationName), ['packed-span']);
+    t.diagnostic(`timings (ms): ${JSON.stringify(timings)}`);
+  });
+
+  test('the installed package serves the UI at the query port', async () => {
+    const r = await fetch(`http://127.0.0.1:${ports.query}/`);
+    const text = await r.text();
+    assert.equal(r.status, 200, `GET / answered ${r.status}: ${text.slice(0, 200)} (is ui/dist built by \`npm run build\` and listed in package.json "files"?)`);
+    assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+  });
+
+  test('SIGTERM stops it cleanly', async () => {
+    skua!.kill('SIGTERM');
+    const code = await Promise.race([exited!, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+    assert.equal(code, 0, `exit ${String(code)}; output:\n${output.join('')}`);
+  });
+});
