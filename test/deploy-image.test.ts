@@ -87,7 +87,7 @@ describe('container image (deploy/image/Dockerfile)', () => {
     assert.equal(parsed.stages[0]!.name, 'build');
     assert.equal(runtime.name, 'runtime');
     assert.match(runtime.from, /^node:20-(bookworm|bullseye|trixie)-slim$|^node:20-alpine/);
-    assert.match(runtime.ins.map((i) => i.args).join('\n'), /npm ci --omit=dev/);
+    assert.match(runtime.ins.map((i) => i.args).join('\n'), /npm install --omit=dev/);
     assert.ok(runtime.ins.some((i) => i.op === 'COPY' && i.args.includes('--from=build')), 'the runtime stage takes the build stage output');
   });
 

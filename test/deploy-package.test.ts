@@ -1,10 +1,11 @@
 // What the container image would contain, built and run without Docker: `npm pack` (which runs `prepare`, the
 // build), the tarball unpacked into an empty folder with the lockfile's production dependencies installed
-// (`npm ci --omit=dev`, exactly as deploy/image/Dockerfile's runtime stage does, from the npm cache), and that
+// (`npm install --omit=dev` with the lockfile, exactly as deploy/image/Dockerfile's runtime stage does, from
+// the npm cache), and that
 // installed `skua` started through a `skua` on PATH with `--config=FILE`, as the Operator starts the image. One
 // OTLP/HTTP JSON span goes in and is read back from the query API; then SIGTERM.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -130,10 +131,10 @@ describe('the packed package, installed as the image installs it', () => {
     // The Dockerfile's runtime stage: unpack into an empty folder, add the lockfile, install production deps.
     const app = join(work, 'opt', 'skua');
     mkdirSync(app, { recursive: true });
-    await run('tar', ['-xzf', join(work, tgz), '--strip-components=1', '-C', app]);
+    await run('tar', ['-xzf', join(work, tgz), '--strip-components=1', '-C', app], { cwd: work });
     copyFileSync(join(REPO_ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
-    await timed('npm ci --omit=dev (from the npm cache)', () =>
-      run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app }),
+    await timed('npm install --omit=dev (lockfile, npm cache)', () =>
+      run('npm', ['install', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app }),
     );
     const bin = join(work, 'bin');
     mkdirSync(bin);
@@ -168,6 +169,12 @@ describe('the packed package, installed as the image installs it', () => {
     assert.ok(existsSync(join(app, 'dist', 'cli', 'main.js')));
     assert.ok(!existsSync(join(app, 'src')), 'TypeScript sources are not shipped');
     assert.ok(!existsSync(join(app, 'node_modules', 'typescript')), 'no devDependencies installed');
+    // The lockfile's versions, not whatever the registry has now.
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    for (const dep of ['chdb', '@clickhouse/client', '@grpc/grpc-js', 'zod']) {
+      const installed = JSON.parse(readFileSync(join(app, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(installed.version, lock.packages[`node_modules/${dep}`]?.version, dep);
+    }
   });
 
   test('a span sent over OTLP/HTTP JSON is read back from /api/traces/{id}', async (t) => {
@@ -201,8 +208,12 @@ describe('the packed package, installed as the image installs it', () => {
   test('the installed package serves the UI at the query port', async () => {
     const r = await fetch(`http://127.0.0.1:${ports.query}/`);
     const text = await r.text();
-    assert.equal(r.status, 200, `GET / answered ${r.status}: ${text.slice(0, 200)} (is ui/dist built by \`npm run build\` and listed in package.json "files"?)`);
+    assert.equal(r.status, 200, `GET / answered ${r.status}: ${text.slice(0, 200)}`);
     assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+    // Without ui/dist the query extension answers a placeholder page; the image must carry the built UI, so
+    // `npm run build` (run by prepare) has to build ui/dist and package.json "files" has to list it.
+    assert.doesNotMatch(text, /was not built/, 'the packed package has no ui/dist: add the UI build to `npm run build` and "ui/dist" to package.json "files"');
+    assert.match(text, /<script[^>]+type="module"/, 'the UI index loads its bundle');
   });
 
   test('SIGTERM stops it cleanly', async () => {

@@ -1,6 +1,6 @@
-// End to end with the OpenTelemetry JS SDK's own exporters: three services (three tracer providers with their own
-// resources), each exporting through a different OTLP exporter (HTTP/protobuf, HTTP/JSON, gRPC) to a real Skua
-// process; one trace crosses all three services (W3C trace context propagated between them). The query APIs must
+// End to end with the OpenTelemetry JS SDK's own exporters: five services (five tracer providers with their own
+// resources), each exporting through an OTLP exporter (HTTP/protobuf, HTTP/JSON, gRPC, HTTP/protobuf+gzip,
+// gRPC+gzip) to a real Skua process; one trace crosses all five services (W3C trace context propagated between them). The query APIs must
 // return exactly what was sent, and the receiver's metrics must count the spans per transport.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +21,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -54,6 +55,8 @@ function service(name: string, resource: Attributes, exporter: SpanExporter, tra
   });
   return { name, provider, sent, transport };
 }
+
+const ALL_SERVICES = ['e2e-audit', 'e2e-ledger', 'e2e-notify', 'e2e-payments', 'e2e-web'];
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -93,10 +96,12 @@ interface Sent {
 }
 
 async function sendEverything(skua: Skua, services: Service[]): Promise<Sent> {
-  const [web, payments, ledger] = services as [Service, Service, Service];
+  const [web, payments, ledger, audit, notify] = services as [Service, Service, Service, Service, Service];
   const webT = web.provider.getTracer('e2e-web-scope', '0.1.0');
   const payT = payments.provider.getTracer('e2e-payments-scope', '2.0.0');
   const ledT = ledger.provider.getTracer('e2e-ledger-scope');
+  const audT = audit.provider.getTracer('e2e-audit-scope', '3.1.4');
+  const notT = notify.provider.getTracer('e2e-notify-scope', '0.0.1');
 
   // Trace B (ledger only), linked from trace A.
   const settle = ledT.startSpan('settle batch', {
@@ -144,12 +149,34 @@ async function sendEverything(skua: Skua, services: Service[]): Promise<Sent> {
     overTheWire(ledgerClient),
   );
   const write = ledT.startSpan('write entry', { startTime: at(40_000, 9) }, trace.setSpan(ROOT_CONTEXT, append));
+  // The ledger publishes an audit record; the audit service consumes it (context carried in the message).
+  const publish = ledT.startSpan(
+    'audit publish',
+    { kind: ApiSpanKind.PRODUCER, startTime: at(45_000, 17) },
+    trace.setSpan(ROOT_CONTEXT, write),
+  );
+  publish.end(at(46_000, 18));
+  const consume = audT.startSpan(
+    'audit consume',
+    { kind: ApiSpanKind.CONSUMER, startTime: at(90_000, 19), attributes: { 'messaging.system': 'kafka' } },
+    overTheWire(publish),
+  );
+  consume.end(at(95_000, 20));
   write.recordException(Object.assign(new Error('disk full'), { name: 'IOError' }), at(59_000, 10));
   write.setStatus({ code: SpanStatusCode.ERROR, message: 'disk full' });
   write.end(at(60_000, 11));
   append.setStatus({ code: SpanStatusCode.ERROR });
   append.end(at(69_000, 12));
   ledgerClient.end(at(70_000, 13));
+  const notifyClient = payT.startSpan('notify.Send', { kind: ApiSpanKind.CLIENT, startTime: at(71_000, 21) }, payCtx);
+  const notifyServer = notT.startSpan(
+    'notify.Send',
+    { kind: ApiSpanKind.SERVER, startTime: at(72_000, 22), attributes: { 'rpc.service': 'notify' } },
+    overTheWire(notifyClient),
+  );
+  notifyServer.addEvent('email queued', { 'email.to.count': 1 }, at(73_000, 23));
+  notifyServer.end(at(76_000, 24));
+  notifyClient.end(at(77_000, 25));
   payServer.end(at(78_000, 14));
   payClient.end(at(80_000, 15));
   checkout.setStatus({ code: SpanStatusCode.OK });
@@ -344,10 +371,22 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
         new GrpcExporter({ url: `http://${skua.otlpGrpc}` }),
         'grpc',
       ),
+      service(
+        'e2e-audit',
+        { 'service.version': '9.9.9' },
+        new ProtoExporter({ url: `${skua.otlpHttp}/v1/traces`, compression: CompressionAlgorithm.GZIP }),
+        'http',
+      ),
+      service(
+        'e2e-notify',
+        { 'service.version': '0.0.1' },
+        new GrpcExporter({ url: `http://${skua.otlpGrpc}`, compression: CompressionAlgorithm.GZIP }),
+        'grpc',
+      ),
     ];
     sent = await sendEverything(skua, services);
     all = services.flatMap((s) => s.sent.getFinishedSpans());
-    assert.equal(all.length, 10);
+    assert.equal(all.length, 14);
   });
 
   after(async () => {
@@ -378,10 +417,7 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
     const ids = new Set(a.map((s) => s.spanContext().spanId));
     assert.equal(a.filter((s) => !s.parentSpanContext).length, 1);
     for (const s of a) if (s.parentSpanContext) assert.ok(ids.has(s.parentSpanContext.spanId));
-    assert.deepEqual(
-      new Set(a.map((s) => s.resource.attributes['service.name'])),
-      new Set(['e2e-web', 'e2e-payments', 'e2e-ledger']),
-    );
+    assert.deepEqual(new Set(a.map((s) => s.resource.attributes['service.name'])), new Set(ALL_SERVICES));
   });
 
   test('API v1 /api/traces/{id}: Jaeger model with references, typed tags, logs and processes', async () => {
@@ -467,9 +503,9 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
         assert.deepEqual(ptags.get(k), jaegerTag(k, v!), `${s.name} process tag ${k}`);
       }
     }
-    // The three services are three processes.
+    // The five services are five processes.
     const serviceNames = Object.values(t.processes).map((p: any) => p.serviceName).sort();
-    assert.deepEqual(serviceNames, ['e2e-ledger', 'e2e-payments', 'e2e-web']);
+    assert.deepEqual(serviceNames, ALL_SERVICES);
   });
 
   test('API v1 /api/traces/{id} for an unknown id is a 404 with a JSON error', async () => {
@@ -482,10 +518,10 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
   test('API v1 /api/services and /api/traces?service= return exactly the sent services and their traces', async () => {
     const svcs = await eventually(async () => {
       const r = await getJson(`${skua.query}/api/services`);
-      return r.status === 200 && r.body.data?.length >= 3 ? r.body : undefined;
+      return r.status === 200 && r.body.data?.length >= ALL_SERVICES.length ? r.body : undefined;
     });
-    assert.deepEqual([...svcs.data].sort(), ['e2e-ledger', 'e2e-payments', 'e2e-web']);
-    assert.equal(svcs.total, 3);
+    assert.deepEqual([...svcs.data].sort(), ALL_SERVICES);
+    assert.equal(svcs.total, ALL_SERVICES.length);
 
     const nowUs = Date.now() * 1000;
     const window = `start=${nowUs - 3_600_000_000}&end=${nowUs + 60_000_000}`;
@@ -493,6 +529,8 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
       ['e2e-web', [sent.traceA, sent.webHealth]],
       ['e2e-payments', [sent.traceA, sent.refund]],
       ['e2e-ledger', [sent.traceA, sent.traceB]],
+      ['e2e-audit', [sent.traceA]],
+      ['e2e-notify', [sent.traceA]],
     ];
     for (const [svc, traceIds] of cases) {
       const r = await getJson(`${skua.query}/api/traces?service=${svc}&limit=20&${window}`);
@@ -531,7 +569,7 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
     assert.equal(flattenV3(r.body).length, byTrace(sent.traceA).length + byTrace(sent.traceB).length);
     const svcs = await getJson(`${skua.query}/api/v3/services`);
     assert.equal(svcs.status, 200);
-    assert.deepEqual([...svcs.body.services].sort(), ['e2e-ledger', 'e2e-payments', 'e2e-web']);
+    assert.deepEqual([...svcs.body.services].sort(), ALL_SERVICES);
   });
 
   test('metrics: otelcol_receiver_accepted_spans counts the spans of each transport', async () => {
@@ -543,8 +581,8 @@ describe('OpenTelemetry SDK exporters -> Skua -> query APIs', () => {
     const accepted = (transport: string): number =>
       metricValue(text, 'otelcol_receiver_accepted_spans', { receiver: 'otlp', transport }) +
       metricValue(text, 'otelcol_receiver_accepted_spans_total', { receiver: 'otlp', transport });
-    assert.equal(accepted('http'), httpSpans, 'accepted spans over OTLP/HTTP (protobuf + JSON)');
-    assert.equal(accepted('grpc'), grpcSpans, 'accepted spans over OTLP/gRPC');
+    assert.equal(accepted('http'), httpSpans, 'accepted spans over OTLP/HTTP (protobuf, JSON, gzip)');
+    assert.equal(accepted('grpc'), grpcSpans, 'accepted spans over OTLP/gRPC (plain and gzip)');
     assert.equal(
       metricValue(text, 'otelcol_receiver_refused_spans', { receiver: 'otlp' }) +
         metricValue(text, 'otelcol_receiver_refused_spans_total', { receiver: 'otlp' }),

@@ -10,7 +10,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm install --ignore-scripts --no-audit --no-fund
 COPY examples/demo/services ./examples/demo/services
 RUN npx esbuild examples/demo/services/*.ts --bundle --platform=node --format=cjs --target=node20 \
       --external:express --outdir=/out/services \

@@ -421,8 +421,9 @@ export function documentedSecrets(readme: string): Set<string> {
   const start = readme.search(/^#+ .*Secrets created out of band/m);
   if (start < 0) return new Set();
   const rest = readme.slice(start);
-  const next = rest.slice(1).search(/^#+ /m);
-  const section = next < 0 ? rest : rest.slice(0, next + 1);
+  const bodyStart = rest.indexOf('\n') + 1;
+  const next = rest.slice(bodyStart).search(/^#+ /m);
+  const section = next < 0 ? rest : rest.slice(0, bodyStart + next);
   return new Set([...section.matchAll(/`([a-z0-9-]+\/[a-z0-9.-]+)`/g)].map((m) => m[1]!));
 }
 

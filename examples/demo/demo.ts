@@ -160,9 +160,15 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   // Port 0: take a port the OS says is free now, so that the frontend knows its peers' ports from the start.
   const ports = {} as Record<ServiceName, number>;
+  const taken = new Set(SERVICES.map((s) => opts.ports?.[s] ?? DEFAULT_PORTS[s]));
   for (const s of SERVICES) {
-    const p = opts.ports?.[s] ?? DEFAULT_PORTS[s];
-    ports[s] = p === 0 ? await freePort(host) : p;
+    let p = opts.ports?.[s] ?? DEFAULT_PORTS[s];
+    while (p === 0) {
+      const candidate = await freePort(host);
+      if (!taken.has(candidate)) p = candidate;
+    }
+    taken.add(p);
+    ports[s] = p;
   }
   const peers = {
     customer: `http://${urlHost}:${ports.customer}`,

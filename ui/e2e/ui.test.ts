@@ -101,6 +101,13 @@ describe('web UI against a running Skua', { timeout: 300_000 }, () => {
     assert.match(first, /orders \(\d+\)/, 'spans per service');
   });
 
+  test('search by trace ids, as Jaeger UI links do', async () => {
+    await go(`/search?traceID=${a.traceId}&traceID=${orphan.traceId}`);
+    await page.waitForSelector('[data-testid=search-result]');
+    assert.equal(await page.locator('[data-testid=search-result]').count(), 2);
+    assert.match((await page.textContent('[data-testid=results]')) ?? '', /incomplete/);
+  });
+
   test('search: empty state names the search', async () => {
     await go('/search?service=frontend&tags=%7B%22no.such.tag%22%3A%22x%22%7D&lookback=1h&limit=20');
     await page.waitForSelector('[data-testid=no-results]');

@@ -5,8 +5,13 @@
  * that Grafana and SQL users see the familiar shape. What those columns lose is kept in `Extra`, a
  * compact JSON object written only when needed: the type of every non-string attribute value (its
  * string form in the map then decodes back exactly; arrays, maps and odd doubles keep their full
- * typed value), flags, dropped counts, schema URLs, out-of-range kinds/status codes and an end time
- * before the start. A row decodes back into exactly the span that was written.
+ * typed value), flags, dropped counts, out-of-range kinds/status codes, times beyond DateTime64.
+ * A row decodes back into exactly the span that was written.
+ *
+ * Write format (see docs/storage.md, "Write path"): ClickHouse parses JSON at a fixed cost per byte,
+ * so a row carries only what is span-specific. The resource and scope of a span (often 1 KB of
+ * attributes, the same for thousands of spans) are an "owner" sent once per INSERT; rows refer to
+ * their owner by id, and the INSERT … SELECT expands it.
  */
 import type {
   AnyValue,
@@ -26,66 +31,29 @@ import type {
 import { anyValueString } from '../../pdata/values.js';
 import { PermanentError } from '../../component/errors.js';
 
-/** Column list of INSERTs, in the order `encodeRows` writes them (JSONCompactEachRow). */
-export const INSERT_COLUMNS = [
-  'Tenant',
-  'Timestamp',
-  'TraceId',
-  'SpanId',
-  'ParentSpanId',
-  'TraceState',
-  'SpanName',
-  'SpanKind',
-  'ServiceName',
-  'ResourceAttributes',
-  'ScopeName',
-  'ScopeVersion',
-  'ScopeAttributes',
-  'SpanAttributes',
-  'Duration',
-  'StatusCode',
-  'StatusMessage',
-  'Events.Timestamp',
-  'Events.Name',
-  'Events.Attributes',
-  'Links.TraceId',
-  'Links.SpanId',
-  'Links.TraceState',
-  'Links.Attributes',
-  'Extra',
-] as const;
-
-/** SELECT list that `decodeRow` reads (JSONCompactEachRow); 64-bit values as strings. */
-export const SELECT_COLUMNS = [
-  'toString(toUnixTimestamp64Nano(Timestamp))',
-  'TraceId',
-  'SpanId',
-  'ParentSpanId',
-  'TraceState',
-  'SpanName',
-  'SpanKind',
-  'ServiceName',
-  "CAST(ResourceAttributes, 'Array(Tuple(String, String))')",
-  'ScopeName',
-  'ScopeVersion',
-  "CAST(ScopeAttributes, 'Array(Tuple(String, String))')",
-  "CAST(SpanAttributes, 'Array(Tuple(String, String))')",
-  'toString(Duration)',
-  'StatusCode',
-  'StatusMessage',
-  "arrayMap(x -> toString(toUnixTimestamp64Nano(x)), `Events.Timestamp`)",
-  '`Events.Name`',
-  "arrayMap(m -> CAST(m, 'Array(Tuple(String, String))'), `Events.Attributes`)",
-  '`Links.TraceId`',
-  '`Links.SpanId`',
-  '`Links.TraceState`',
-  "arrayMap(m -> CAST(m, 'Array(Tuple(String, String))'), `Links.Attributes`)",
-  'Extra',
-].join(', ');
-
 /** The Collector exporter's SpanKind / StatusCode strings (pdata's `String()`). */
 export const KIND_STRINGS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
 export const STATUS_STRINGS = ['Unset', 'Ok', 'Error'] as const;
+
+// ------------------------------------------------------------------------------------------------
+// JSON text safe inside a ClickHouse heredoc ($$…$$): '$' never appears raw.
+// ------------------------------------------------------------------------------------------------
+
+function js(s: string): string {
+  const j = JSON.stringify(s);
+  return j.indexOf('$') < 0 ? j : j.replace(/\$/g, '\\u0024');
+}
+
+const keyCache = new Map<string, string>();
+function jsKey(k: string): string {
+  let j = keyCache.get(k);
+  if (j === undefined) {
+    j = js(k);
+    if (keyCache.size > 50_000) keyCache.clear();
+    keyCache.set(k, j);
+  }
+  return j;
+}
 
 // ------------------------------------------------------------------------------------------------
 // Typed values
@@ -116,25 +84,14 @@ function toTyped(v: AnyValue): Typed {
   if ('stringValue' in v) return ['s', v.stringValue];
   if ('boolValue' in v) return ['b', v.boolValue];
   if ('intValue' in v) return ['i', v.intValue.toString()];
-  if ('doubleValue' in v) return ['d', Number.isFinite(v.doubleValue) && !Object.is(v.doubleValue, -0) ? v.doubleValue : specialDouble(v.doubleValue)];
+  if ('doubleValue' in v) {
+    const d = v.doubleValue;
+    return ['d', Number.isFinite(d) && !Object.is(d, -0) ? d : Number.isNaN(d) ? 'NaN' : d === Infinity ? 'Inf' : d === -Infinity ? '-Inf' : '-0'];
+  }
   if ('bytesValue' in v) return ['y', b64(v.bytesValue)];
   if ('arrayValue' in v) return ['a', v.arrayValue.values.map(toTyped)];
   if ('kvlistValue' in v) return ['k', v.kvlistValue.values.map((kv) => [kv.key, toTyped(kv.value)])];
   return ['e'];
-}
-
-function specialDouble(d: number): string {
-  if (Number.isNaN(d)) return 'NaN';
-  if (d === Infinity) return 'Inf';
-  if (d === -Infinity) return '-Inf';
-  return '-0';
-}
-
-function fromSpecialDouble(s: string): number {
-  if (s === 'Inf' || s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === '-0') return -0;
-  return Number(s);
 }
 
 function fromTyped(t: Typed): AnyValue {
@@ -145,8 +102,10 @@ function fromTyped(t: Typed): AnyValue {
       return { boolValue: t[1] };
     case 'i':
       return { intValue: BigInt(t[1]) };
-    case 'd':
-      return { doubleValue: typeof t[1] === 'number' ? t[1] : fromSpecialDouble(t[1]) };
+    case 'd': {
+      const d = t[1];
+      return { doubleValue: typeof d === 'number' ? d : d === 'Inf' ? Infinity : d === '-Inf' ? -Infinity : d === '-0' ? -0 : NaN };
+    }
     case 'y':
       return { bytesValue: new Uint8Array(Buffer.from(t[1], 'base64')) };
     case 'a':
@@ -158,15 +117,18 @@ function fromTyped(t: Typed): AnyValue {
   }
 }
 
-/** The type info for a non-string value (undefined for strings). */
-function typeInfo(v: AnyValue, s: string): TypeInfo | undefined {
-  if ('stringValue' in v) return undefined;
-  if ('boolValue' in v) return 'b';
-  if ('intValue' in v) return 'i';
-  if ('doubleValue' in v) return Object.is(Number(s), v.doubleValue) ? 'd' : toTyped(v);
-  if ('bytesValue' in v) return 'y';
-  if ('arrayValue' in v || 'kvlistValue' in v) return toTyped(v);
-  return 'e';
+/** JSON of the type info of a non-string value ('' for strings). */
+function typeJson(v: AnyValue, s: string): string {
+  if ('stringValue' in v) return '';
+  if ('boolValue' in v) return '"b"';
+  if ('intValue' in v) return '"i"';
+  if ('doubleValue' in v) return Object.is(Number(s), v.doubleValue) ? '"d"' : JSON.stringify(toTyped(v));
+  if ('bytesValue' in v) return '"y"';
+  if ('arrayValue' in v || 'kvlistValue' in v) {
+    const j = JSON.stringify(toTyped(v));
+    return j.indexOf('$') < 0 ? j : j.replace(/\$/g, '\\u0024');
+  }
+  return '"e"';
 }
 
 function decodeValue(s: string, t: TypeInfo | undefined): AnyValue {
@@ -188,22 +150,35 @@ function decodeValue(s: string, t: TypeInfo | undefined): AnyValue {
   }
 }
 
-/** Attributes → the map's JSON text and the type infos of non-string values (undefined when none). */
-function encodeAttrs(attrs: readonly KeyValue[]): { json: string; types: Record<string, TypeInfo> | undefined } {
-  if (attrs.length === 0) return EMPTY_ATTRS;
-  let json = '{';
-  let types: Record<string, TypeInfo> | undefined;
-  for (let i = 0; i < attrs.length; i++) {
-    const kv = attrs[i]!;
-    const s = anyValueString(kv.value);
-    if (i > 0) json += ',';
-    json += JSON.stringify(kv.key) + ':' + JSON.stringify(s);
-    const t = typeInfo(kv.value, s);
-    if (t !== undefined) (types ??= {})[kv.key] = t;
-  }
-  return { json: json + '}', types };
+interface EncodedAttrs {
+  /** The map as a JSON object. */
+  readonly json: string;
+  /** `{"key":type,...}` for non-string values; '' when every value is a string. */
+  readonly types: string;
 }
-const EMPTY_ATTRS = { json: '{}', types: undefined };
+const EMPTY_ATTRS: EncodedAttrs = { json: '{}', types: '' };
+
+function encodeAttrs(attrs: readonly KeyValue[]): EncodedAttrs {
+  const n = attrs.length;
+  if (n === 0) return EMPTY_ATTRS;
+  let json = '{';
+  let types = '';
+  for (let i = 0; i < n; i++) {
+    const kv = attrs[i]!;
+    const v = kv.value;
+    const key = jsKey(kv.key);
+    let s: string;
+    if ('stringValue' in v) {
+      s = v.stringValue;
+      json += (i > 0 ? ',' : '') + key + ':' + js(s);
+      continue;
+    }
+    s = anyValueString(v);
+    json += (i > 0 ? ',' : '') + key + ':' + js(s);
+    types += (types === '' ? '{' : ',') + key + ':' + typeJson(v, s);
+  }
+  return { json: json + '}', types: types === '' ? '' : types + '}' };
+}
 
 function decodeAttrs(pairs: readonly [string, string][], types: Record<string, TypeInfo> | undefined): KeyValue[] {
   const out: KeyValue[] = new Array(pairs.length);
@@ -215,29 +190,23 @@ function decodeAttrs(pairs: readonly [string, string][], types: Record<string, T
 }
 
 // ------------------------------------------------------------------------------------------------
-// Extra
+// Extra (what the Collector's columns lose)
 // ------------------------------------------------------------------------------------------------
 
 interface OwnerExtra {
-  /** schema URL */
-  u?: string;
   /** dropped attributes count */
   d?: number;
   /** attribute types */
   t?: Record<string, TypeInfo>;
 }
 
-interface EventExtra {
+interface ItemExtra {
   d?: number;
   t?: Record<string, TypeInfo>;
-  /** time (ns) beyond DateTime64's range */
-  x?: string;
-}
-
-interface LinkExtra {
-  d?: number;
-  t?: Record<string, TypeInfo>;
+  /** link flags */
   f?: number;
+  /** event time (ns) beyond DateTime64's range */
+  x?: string;
 }
 
 interface Extra {
@@ -256,57 +225,106 @@ interface Extra {
   x?: string;
   /** start time (ns) beyond DateTime64's range (year 2262) */
   xs?: string;
+  /** resource / scope */
   r?: OwnerExtra;
   s?: OwnerExtra;
-  ev?: (EventExtra | 0)[];
-  lk?: (LinkExtra | 0)[];
+  ev?: (ItemExtra | 0)[];
+  lk?: (ItemExtra | 0)[];
 }
 
-function ownerExtra(schemaUrl: string, dropped: number, types: Record<string, TypeInfo> | undefined): OwnerExtra | undefined {
-  if (!schemaUrl && !dropped && !types) return undefined;
-  const o: OwnerExtra = {};
-  if (schemaUrl) o.u = schemaUrl;
-  if (dropped) o.d = dropped;
-  if (types) o.t = types;
-  return o;
+// ------------------------------------------------------------------------------------------------
+// Owners: tenant + resource + scope, sent once per INSERT
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Owner tuple as the INSERT's JSONExtract reads it:
+ * (Tenant, ServiceName, ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion,
+ *  ScopeAttributes, ScopeSchemaUrl, owner part of Extra).
+ */
+export const OWNER_TYPE =
+  'Array(Tuple(String, String, Map(String, String), String, String, String, Map(String, String), String, String))';
+
+/** Assigns stable ids to owners (tenant + resource + scope), so rows can be encoded once. */
+export class OwnerRegistry {
+  private ids = new Map<string, number>();
+  private next = 1;
+
+  /** The id of this owner JSON (assigned on first sight). */
+  id(json: string): number {
+    let id = this.ids.get(json);
+    if (id === undefined) {
+      if (this.ids.size >= 20_000) this.ids = new Map(); // ids are never reused; old ones stay valid
+      id = this.next++;
+      this.ids.set(json, id);
+    }
+    return id;
+  }
+}
+
+function ownerExtraJson(key: string, dropped: number, types: string): string {
+  if (!dropped && !types) return '';
+  let o = '"' + key + '":{';
+  if (dropped) o += '"d":' + dropped;
+  if (types) o += (dropped ? ',' : '') + '"t":' + types;
+  return o + '}';
 }
 
 // ------------------------------------------------------------------------------------------------
 // Encoding
 // ------------------------------------------------------------------------------------------------
 
-const NS_PER_S = 1_000_000_000n;
 /** The largest time DateTime64(9) holds (Int64 nanoseconds). */
 const MAX_NS = 9_223_372_036_854_775_807n;
 
-/** DateTime64(9) input: `seconds.nanoseconds` (unambiguous for any value). */
-function dt64(ns: bigint): string {
-  if (ns > MAX_NS) ns = MAX_NS;
-  const s = ns / NS_PER_S;
-  const frac = (ns - s * NS_PER_S).toString();
-  return '"' + s.toString() + '.' + '000000000'.slice(frac.length) + frac + '"';
-}
-
-const HEX_RE = /^[0-9a-f]*$/;
-function checkId(id: string, len: number, what: string): string {
-  if (id.length !== len || !HEX_RE.test(id)) throw new PermanentError(`invalid ${what} "${id}": expected ${len} lowercase hex digits`);
-  return id;
-}
-
-export interface EncodedBatch {
-  /** JSONCompactEachRow lines, each ending with '\n'. */
-  readonly body: string;
-  readonly rows: number;
+const HEX_RE = /^[0-9a-f]+$/;
+function checkId(id: string, len: number, what: string): void {
+  if (id.length !== len || !HEX_RE.test(id)) throw new PermanentError(`invalid ${what} ${JSON.stringify(id)}: expected ${len} lowercase hex digits`);
 }
 
 /**
- * Encodes every span of `rs` for `tenant`. Throws PermanentError on data that cannot be stored
- * (malformed ids), before anything is written.
+ * The input structure of the rows (JSONCompactEachRow) of one INSERT:
+ * o owner id, ts start ns, … (see encodeSpan).
  */
-export function encodeRows(rs: readonly ResourceSpans[], tenant: string): EncodedBatch {
-  const tenantJson = JSON.stringify(tenant);
-  const parts: string[] = [];
+export const ROW_STRUCTURE = [
+  'o UInt32',
+  'ts Int64',
+  'tid String',
+  'sid String',
+  'pid String',
+  'tst String',
+  'name String',
+  'kind UInt8',
+  'dur UInt64',
+  'attrs Map(String, String)',
+  'sc UInt8',
+  'sm String',
+  'ets Array(Int64)',
+  'en Array(String)',
+  'ea Array(Map(String, String))',
+  'ltid Array(String)',
+  'lsid Array(String)',
+  'lts Array(String)',
+  'la Array(Map(String, String))',
+  'x String',
+].join(', ');
+
+export interface EncodedRows {
+  /** JSONCompactEachRow lines, each ending with '\n' (heredoc-safe). */
+  readonly body: string;
+  readonly rows: number;
+  /** Owner id → owner JSON (heredoc-safe) for every owner the rows refer to. */
+  readonly owners: Map<number, string>;
+}
+
+/**
+ * Encodes every span of `rs` for `tenant`. Throws PermanentError, before anything is written,
+ * on data that cannot be stored (malformed ids).
+ */
+export function encodeRows(rs: readonly ResourceSpans[], tenant: string, registry: OwnerRegistry): EncodedRows {
+  let body = '';
   let rows = 0;
+  const owners = new Map<number, string>();
+  const tenantJson = js(tenant);
   for (const r of rs) {
     const res = encodeAttrs(r.resource.attributes);
     let service = '';
@@ -316,195 +334,147 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string): Encode
         break;
       }
     }
-    const resExtra = ownerExtra(r.schemaUrl, r.resource.droppedAttributesCount, res.types);
-    const resourceCols = JSON.stringify(service) + ',' + res.json;
+    const resPart = tenantJson + ',' + js(service) + ',' + res.json + ',' + js(r.schemaUrl);
+    const resExtra = ownerExtraJson('r', r.resource.droppedAttributesCount, res.types);
     for (const ss of r.scopeSpans) {
+      if (ss.spans.length === 0) continue;
       const sc = encodeAttrs(ss.scope.attributes);
-      const scExtra = ownerExtra(ss.schemaUrl, ss.scope.droppedAttributesCount, sc.types);
-      const scopeCols = JSON.stringify(ss.scope.name) + ',' + JSON.stringify(ss.scope.version) + ',' + sc.json;
+      const scExtra = ownerExtraJson('s', ss.scope.droppedAttributesCount, sc.types);
+      const extra = resExtra && scExtra ? '{' + resExtra + ',' + scExtra + '}' : resExtra ? '{' + resExtra + '}' : scExtra ? '{' + scExtra + '}' : '';
+      const ownerJson = '[' + resPart + ',' + js(ss.scope.name) + ',' + js(ss.scope.version) + ',' + sc.json + ',' + js(ss.schemaUrl) + ',' + js(extra) + ']';
+      const id = registry.id(ownerJson);
+      owners.set(id, ownerJson);
+      const prefix = '[' + id + ',';
       for (const span of ss.spans) {
-        parts.push(encodeSpan(span, tenantJson, resourceCols, scopeCols, resExtra, scExtra));
+        body += encodeSpan(span, prefix);
         rows++;
       }
     }
   }
-  return { body: parts.join(''), rows };
+  return { body, rows, owners };
 }
 
-function encodeSpan(
-  s: Span,
-  tenantJson: string,
-  resourceCols: string,
-  scopeCols: string,
-  resExtra: OwnerExtra | undefined,
-  scExtra: OwnerExtra | undefined,
-): string {
+function encodeSpan(s: Span, prefix: string): string {
   checkId(s.traceId, 32, 'trace id');
   checkId(s.spanId, 16, 'span id');
   if (s.parentSpanId !== '') checkId(s.parentSpanId, 16, 'parent span id');
-  const extra: Extra = {};
-  let hasExtra = false;
-  if (resExtra) {
-    extra.r = resExtra;
-    hasExtra = true;
+  let x = '';
+  if (s.flags) x += ',"f":' + s.flags;
+  if (s.droppedAttributesCount) x += ',"ad":' + s.droppedAttributesCount;
+  if (s.droppedEventsCount) x += ',"ed":' + s.droppedEventsCount;
+  if (s.droppedLinksCount) x += ',"ld":' + s.droppedLinksCount;
+  let kind: number = s.kind;
+  if (!(kind >= 0 && kind <= 5)) {
+    x += ',"k":' + kind;
+    kind = 0;
   }
-  if (scExtra) {
-    extra.s = scExtra;
-    hasExtra = true;
-  }
-  if (s.flags) {
-    extra.f = s.flags;
-    hasExtra = true;
-  }
-  if (s.droppedAttributesCount) {
-    extra.ad = s.droppedAttributesCount;
-    hasExtra = true;
-  }
-  if (s.droppedEventsCount) {
-    extra.ed = s.droppedEventsCount;
-    hasExtra = true;
-  }
-  if (s.droppedLinksCount) {
-    extra.ld = s.droppedLinksCount;
-    hasExtra = true;
-  }
-  const kind = KIND_STRINGS[s.kind];
-  if (kind === undefined) {
-    extra.k = s.kind;
-    hasExtra = true;
-  }
-  const status = STATUS_STRINGS[s.status.code];
-  if (status === undefined) {
-    extra.c = s.status.code;
-    hasExtra = true;
+  let code: number = s.status.code;
+  if (!(code >= 0 && code <= 2)) {
+    x += ',"c":' + code;
+    code = 0;
   }
   let start = s.startTimeUnixNano;
-  if (start > MAX_NS) {
-    extra.xs = start.toString();
-    start = MAX_NS;
-    hasExtra = true;
-  }
   let dur = s.endTimeUnixNano - start;
-  if (dur < 0n || dur > MAX_NS || extra.xs !== undefined) {
-    extra.x = s.endTimeUnixNano.toString();
-    hasExtra = true;
-    dur = dur < 0n ? 0n : dur > MAX_NS ? MAX_NS : dur;
+  if (start > MAX_NS) {
+    x += ',"xs":"' + start + '"';
+    start = MAX_NS;
+    dur = -1n;
+  }
+  if (dur < 0n || dur > MAX_NS) {
+    x += ',"x":"' + s.endTimeUnixNano + '"';
+    dur = dur < 0n ? 0n : MAX_NS;
   }
   const attrs = encodeAttrs(s.attributes);
-  if (attrs.types) {
-    extra.at = attrs.types;
-    hasExtra = true;
-  }
+  if (attrs.types) x += ',"at":' + attrs.types;
 
-  let evTs = '[';
-  let evNames = '[';
-  let evAttrs = '[';
-  if (s.events.length > 0) {
-    let evExtra: (EventExtra | 0)[] | undefined;
-    for (let i = 0; i < s.events.length; i++) {
+  let ev = '[],[],[]';
+  const ne = s.events.length;
+  if (ne > 0) {
+    let ts = '[';
+    let names = '[';
+    let as = '[';
+    let evx = '';
+    let anyEvx = false;
+    for (let i = 0; i < ne; i++) {
       const e = s.events[i]!;
-      if (i > 0) {
-        evTs += ',';
-        evNames += ',';
-        evAttrs += ',';
+      const sep = i > 0 ? ',' : '';
+      let t = e.timeUnixNano;
+      let ix = '';
+      if (t > MAX_NS) {
+        ix += '"x":"' + t + '"';
+        t = MAX_NS;
       }
-      evTs += dt64(e.timeUnixNano);
-      evNames += JSON.stringify(e.name);
+      ts += sep + '"' + t + '"';
+      names += sep + js(e.name);
       const a = encodeAttrs(e.attributes);
-      evAttrs += a.json;
-      if (a.types || e.droppedAttributesCount || e.timeUnixNano > MAX_NS) {
-        evExtra ??= new Array<EventExtra | 0>(s.events.length).fill(0);
-        const x: EventExtra = {};
-        if (e.droppedAttributesCount) x.d = e.droppedAttributesCount;
-        if (e.timeUnixNano > MAX_NS) x.x = e.timeUnixNano.toString();
-        if (a.types) x.t = a.types;
-        evExtra[i] = x;
-      }
+      as += sep + a.json;
+      if (e.droppedAttributesCount) ix += (ix ? ',' : '') + '"d":' + e.droppedAttributesCount;
+      if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
+      if (ix) anyEvx = true;
+      evx += sep + (ix ? '{' + ix + '}' : '0');
     }
-    if (evExtra) {
-      extra.ev = evExtra;
-      hasExtra = true;
-    }
+    ev = ts + '],' + names + '],' + as + ']';
+    if (anyEvx) x += ',"ev":[' + evx + ']';
   }
-  let lkTrace = '[';
-  let lkSpan = '[';
-  let lkState = '[';
-  let lkAttrs = '[';
-  if (s.links.length > 0) {
-    let lkExtra: (LinkExtra | 0)[] | undefined;
-    for (let i = 0; i < s.links.length; i++) {
+  let lk = '[],[],[],[]';
+  const nl = s.links.length;
+  if (nl > 0) {
+    let tids = '[';
+    let sids = '[';
+    let states = '[';
+    let as = '[';
+    let lkx = '';
+    let anyLkx = false;
+    for (let i = 0; i < nl; i++) {
       const l = s.links[i]!;
-      if (i > 0) {
-        lkTrace += ',';
-        lkSpan += ',';
-        lkState += ',';
-        lkAttrs += ',';
-      }
-      lkTrace += '"' + checkId(l.traceId, 32, 'link trace id') + '"';
-      lkSpan += '"' + checkId(l.spanId, 16, 'link span id') + '"';
-      lkState += JSON.stringify(l.traceState);
+      checkId(l.traceId, 32, 'link trace id');
+      checkId(l.spanId, 16, 'link span id');
+      const sep = i > 0 ? ',' : '';
+      tids += sep + '"' + l.traceId + '"';
+      sids += sep + '"' + l.spanId + '"';
+      states += sep + js(l.traceState);
       const a = encodeAttrs(l.attributes);
-      lkAttrs += a.json;
-      if (a.types || l.droppedAttributesCount || l.flags) {
-        lkExtra ??= new Array<LinkExtra | 0>(s.links.length).fill(0);
-        const x: LinkExtra = {};
-        if (l.droppedAttributesCount) x.d = l.droppedAttributesCount;
-        if (a.types) x.t = a.types;
-        if (l.flags) x.f = l.flags;
-        lkExtra[i] = x;
-      }
+      as += sep + a.json;
+      let ix = '';
+      if (l.droppedAttributesCount) ix += '"d":' + l.droppedAttributesCount;
+      if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
+      if (l.flags) ix += (ix ? ',' : '') + '"f":' + l.flags;
+      if (ix) anyLkx = true;
+      lkx += sep + (ix ? '{' + ix + '}' : '0');
     }
-    if (lkExtra) {
-      extra.lk = lkExtra;
-      hasExtra = true;
-    }
+    lk = tids + '],' + sids + '],' + states + '],' + as + ']';
+    if (anyLkx) x += ',"lk":[' + lkx + ']';
   }
-
   return (
-    '[' +
-    tenantJson +
-    ',' +
-    dt64(s.startTimeUnixNano) +
-    ',"' +
+    prefix +
+    '"' +
+    start +
+    '","' +
     s.traceId +
     '","' +
     s.spanId +
     '","' +
     s.parentSpanId +
     '",' +
-    JSON.stringify(s.traceState) +
+    (s.traceState === '' ? '""' : js(s.traceState)) +
     ',' +
-    JSON.stringify(s.name) +
+    js(s.name) +
+    ',' +
+    kind +
     ',"' +
-    (kind ?? 'Unspecified') +
+    dur +
     '",' +
-    resourceCols +
-    ',' +
-    scopeCols +
-    ',' +
     attrs.json +
-    ',"' +
-    dur.toString() +
-    '","' +
-    (status ?? 'Unset') +
-    '",' +
-    JSON.stringify(s.status.message) +
     ',' +
-    evTs +
-    '],' +
-    evNames +
-    '],' +
-    evAttrs +
-    '],' +
-    lkTrace +
-    '],' +
-    lkSpan +
-    '],' +
-    lkState +
-    '],' +
-    lkAttrs +
-    '],' +
-    (hasExtra ? JSON.stringify(JSON.stringify(extra)) : '""') +
+    code +
+    ',' +
+    (s.status.message === '' ? '""' : js(s.status.message)) +
+    ',' +
+    ev +
+    ',' +
+    lk +
+    ',' +
+    (x === '' ? '""' : js('{' + x.slice(1) + '}')) +
     ']\n'
   );
 }
@@ -513,34 +483,66 @@ function encodeSpan(
 // Decoding
 // ------------------------------------------------------------------------------------------------
 
+/** SELECT list that `decodeRow` reads (JSONCompactEachRow); 64-bit values as strings. */
+export const SELECT_COLUMNS = [
+  'toString(toUnixTimestamp64Nano(Timestamp))',
+  'TraceId',
+  'SpanId',
+  'ParentSpanId',
+  'TraceState',
+  'SpanName',
+  'SpanKind',
+  'ServiceName',
+  "CAST(ResourceAttributes, 'Array(Tuple(String, String))')",
+  'ResourceSchemaUrl',
+  'ScopeName',
+  'ScopeVersion',
+  "CAST(ScopeAttributes, 'Array(Tuple(String, String))')",
+  'ScopeSchemaUrl',
+  "CAST(SpanAttributes, 'Array(Tuple(String, String))')",
+  'toString(Duration)',
+  'StatusCode',
+  'StatusMessage',
+  'arrayMap(x -> toString(toUnixTimestamp64Nano(x)), `Events.Timestamp`)',
+  '`Events.Name`',
+  "arrayMap(m -> CAST(m, 'Array(Tuple(String, String))'), `Events.Attributes`)",
+  '`Links.TraceId`',
+  '`Links.SpanId`',
+  '`Links.TraceState`',
+  "arrayMap(m -> CAST(m, 'Array(Tuple(String, String))'), `Links.Attributes`)",
+  'Extra',
+].join(', ');
+
 type Pairs = [string, string][];
 
 /** One row as `SELECT_COLUMNS` gives it in JSONCompactEachRow. */
 export type RawRow = [
-  string, // start ns
-  string, // trace id
-  string, // span id
-  string, // parent span id
-  string, // trace state
-  string, // name
-  string, // kind
-  string, // service
-  Pairs, // resource attributes
-  string, // scope name
-  string, // scope version
-  Pairs, // scope attributes
-  Pairs, // span attributes
-  string, // duration ns
-  string, // status code
-  string, // status message
-  string[], // event times
-  string[], // event names
-  Pairs[], // event attributes
-  string[], // link trace ids
-  string[], // link span ids
-  string[], // link trace states
-  Pairs[], // link attributes
-  string, // extra
+  string, // 0 start ns
+  string, // 1 trace id
+  string, // 2 span id
+  string, // 3 parent span id
+  string, // 4 trace state
+  string, // 5 name
+  string, // 6 kind
+  string, // 7 service
+  Pairs, // 8 resource attributes
+  string, // 9 resource schema url
+  string, // 10 scope name
+  string, // 11 scope version
+  Pairs, // 12 scope attributes
+  string, // 13 scope schema url
+  Pairs, // 14 span attributes
+  string, // 15 duration ns
+  string, // 16 status code
+  string, // 17 status message
+  string[], // 18 event times
+  string[], // 19 event names
+  Pairs[], // 20 event attributes
+  string[], // 21 link trace ids
+  string[], // 22 link span ids
+  string[], // 23 link trace states
+  Pairs[], // 24 link attributes
+  string, // 25 extra
 ];
 
 export interface DecodedRow {
@@ -558,27 +560,27 @@ const KIND_NUM: Record<string, number> = { Unspecified: 0, Internal: 1, Server: 
 const STATUS_NUM: Record<string, number> = { Unset: 0, Ok: 1, Error: 2 };
 
 export function decodeRow(r: RawRow): DecodedRow {
-  const extra: Extra = r[23] ? (JSON.parse(r[23]) as Extra) : {};
+  const extra: Extra = r[25] ? (JSON.parse(r[25]) as Extra) : {};
   const start = extra.xs !== undefined ? BigInt(extra.xs) : BigInt(r[0]);
-  const end = extra.x !== undefined ? BigInt(extra.x) : start + BigInt(r[13]);
-  const events: SpanEvent[] = new Array(r[16].length);
+  const end = extra.x !== undefined ? BigInt(extra.x) : start + BigInt(r[15]);
+  const events: SpanEvent[] = new Array(r[18].length);
   for (let i = 0; i < events.length; i++) {
     const x = extra.ev?.[i] || undefined;
     events[i] = {
-      timeUnixNano: x?.x !== undefined ? BigInt(x.x) : BigInt(r[16][i]!),
-      name: r[17][i]!,
-      attributes: decodeAttrs(r[18][i]!, x?.t),
+      timeUnixNano: x?.x !== undefined ? BigInt(x.x) : BigInt(r[18][i]!),
+      name: r[19][i]!,
+      attributes: decodeAttrs(r[20][i]!, x?.t),
       droppedAttributesCount: x?.d ?? 0,
     };
   }
-  const links: SpanLink[] = new Array(r[19].length);
+  const links: SpanLink[] = new Array(r[21].length);
   for (let i = 0; i < links.length; i++) {
     const x = extra.lk?.[i] || undefined;
     links[i] = {
-      traceId: r[19][i]! as TraceId,
-      spanId: r[20][i]! as SpanId,
-      traceState: r[21][i]!,
-      attributes: decodeAttrs(r[22][i]!, x?.t),
+      traceId: r[21][i]! as TraceId,
+      spanId: r[22][i]! as SpanId,
+      traceState: r[23][i]!,
+      attributes: decodeAttrs(r[24][i]!, x?.t),
       droppedAttributesCount: x?.d ?? 0,
       flags: x?.f ?? 0,
     };
@@ -593,34 +595,34 @@ export function decodeRow(r: RawRow): DecodedRow {
     kind: (extra.k ?? KIND_NUM[r[6]] ?? 0) as SpanKind,
     startTimeUnixNano: start,
     endTimeUnixNano: end,
-    attributes: decodeAttrs(r[12], extra.at),
+    attributes: decodeAttrs(r[14], extra.at),
     droppedAttributesCount: extra.ad ?? 0,
     events,
     droppedEventsCount: extra.ed ?? 0,
     links,
     droppedLinksCount: extra.ld ?? 0,
-    status: { code: (extra.c ?? STATUS_NUM[r[14]] ?? 0) as StatusCode, message: r[15] },
+    status: { code: (extra.c ?? STATUS_NUM[r[16]] ?? 0) as StatusCode, message: r[17] },
   };
   const rx = extra.r;
   const sx = extra.s;
   return {
     span,
     resource: { attributes: decodeAttrs(r[8], rx?.t), droppedAttributesCount: rx?.d ?? 0 },
-    resourceSchemaUrl: rx?.u ?? '',
-    scope: { name: r[9], version: r[10], attributes: decodeAttrs(r[11], sx?.t), droppedAttributesCount: sx?.d ?? 0 },
-    scopeSchemaUrl: sx?.u ?? '',
-    resourceKey: JSON.stringify([r[8], rx ?? null]),
-    scopeKey: JSON.stringify([r[9], r[10], r[11], sx ?? null]),
+    resourceSchemaUrl: r[9],
+    scope: { name: r[10], version: r[11], attributes: decodeAttrs(r[12], sx?.t), droppedAttributesCount: sx?.d ?? 0 },
+    scopeSchemaUrl: r[13],
+    resourceKey: JSON.stringify([r[8], r[9], rx ?? null]),
+    scopeKey: JSON.stringify([r[10], r[11], r[12], r[13], sx ?? null]),
   };
 }
 
 /** Groups decoded rows (of one trace, or any set) into ResourceSpans / ScopeSpans. */
 export function groupRows(rows: readonly DecodedRow[]): ResourceSpans[] {
-  const byResource = new Map<string, { rs: { resource: Resource; schemaUrl: string }; scopes: Map<string, ScopeSpans & { spans: Span[] }> }>();
+  const byResource = new Map<string, { resource: Resource; schemaUrl: string; scopes: Map<string, ScopeSpans & { spans: Span[] }> }>();
   for (const d of rows) {
     let g = byResource.get(d.resourceKey);
     if (!g) {
-      g = { rs: { resource: d.resource, schemaUrl: d.resourceSchemaUrl }, scopes: new Map() };
+      g = { resource: d.resource, schemaUrl: d.resourceSchemaUrl, scopes: new Map() };
       byResource.set(d.resourceKey, g);
     }
     let sc = g.scopes.get(d.scopeKey);
@@ -631,8 +633,6 @@ export function groupRows(rows: readonly DecodedRow[]): ResourceSpans[] {
     sc.spans.push(d.span);
   }
   const out: ResourceSpans[] = [];
-  for (const g of byResource.values()) {
-    out.push({ resource: g.rs.resource, scopeSpans: [...g.scopes.values()], schemaUrl: g.rs.schemaUrl });
-  }
+  for (const g of byResource.values()) out.push({ resource: g.resource, scopeSpans: [...g.scopes.values()], schemaUrl: g.schemaUrl });
   return out;
 }

@@ -35,7 +35,10 @@ export function App() {
     if (cmp) {
       page = <ComparePage a={cmp[1]!} b={cmp[2]!} />;
       section = 'compare';
-    } else page = <TracePage key={id} traceId={id} />;
+    } else {
+      page = <TracePage key={id} traceId={id} />;
+      section = 'trace';
+    }
   } else if (p.startsWith('/dependencies')) {
     page = <DependenciesPage />;
     section = 'dependencies';

@@ -200,11 +200,12 @@ function sortResults(list: TraceSummary[], key: SortKey): TraceSummary[] {
   }
 }
 
-function Results(props: { search: SearchState; queryKey: string }) {
+function Results(props: { search: SearchState; queryKey: string; traceIds: string[] }) {
   const [sort, setSort] = useState<SortKey>('recent');
   const [selected, setSelected] = useState<string[]>([]);
   const res = useQuery(props.queryKey, async (signal) => {
-    const q = searchToApiQuery(props.search);
+    // Jaeger UI's /search?traceID=a&traceID=b lists those traces.
+    const q = props.traceIds.length > 0 ? new URLSearchParams(props.traceIds.map((id) => ['traceID', id])) : searchToApiQuery(props.search);
     const env = await fetchJson<Envelope<JaegerTrace[] | null>>(`/api/traces?${q.toString()}`, signal);
     return (env.data ?? []).map((t) => summarize(convertJaegerTrace(t)));
   });
@@ -214,7 +215,7 @@ function Results(props: { search: SearchState; queryKey: string }) {
   if (sorted.length === 0) {
     return (
       <EmptyState title="No traces found" testId="no-results">
-        <p>No traces found for {describeSearch(props.search)}.</p>
+        <p>No traces found for {props.traceIds.length > 0 ? `trace id ${props.traceIds.join(', ')}` : describeSearch(props.search)}.</p>
         <p className="muted">Try a longer lookback, fewer tags, or another service.</p>
       </EmptyState>
     );
@@ -258,7 +259,8 @@ function Results(props: { search: SearchState; queryKey: string }) {
 export function SearchPage() {
   const route = useRoute();
   const search = searchFromQuery(route.query);
-  const hasSearch = route.query.has('service') || route.query.has('lookback') || route.query.has('tags');
+  const traceIds = route.query.getAll('traceID').filter((x) => x !== '');
+  const hasSearch = route.query.has('service') || route.query.has('lookback') || route.query.has('tags') || traceIds.length > 0;
   const key = route.query.toString();
   return (
     <div className="search-page">
@@ -270,7 +272,7 @@ export function SearchPage() {
       </aside>
       <section className="search-results">
         {hasSearch ? (
-          <Results search={search} queryKey={key} />
+          <Results search={search} queryKey={key} traceIds={traceIds} />
         ) : (
           <EmptyState title="Find traces" testId="search-intro">
             <p>Choose a service (or all services), then <em>Find Traces</em>. You can also open a trace file from disk under <Link to="/upload">Open file</Link>.</p>

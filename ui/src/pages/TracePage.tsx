@@ -154,7 +154,7 @@ function TraceViewer(props: { trace: UiTrace; source: 'api' | 'upload' }) {
             data-testid="find-input"
           />
           <span className="find-count" data-testid="find-count">
-            {deferredFind ? `${matchCursor >= 0 ? matchCursor + 1 : 0} of ${matches.length}` : ''}
+            {deferredFind && findText ? `${matchCursor >= 0 ? matchCursor + 1 : 0} of ${matches.length}` : ''}
           </span>
           <button type="button" className="btn btn-small" onClick={() => gotoMatch(-1)} disabled={matches.length === 0} title="Previous match (Shift+Enter)" data-testid="find-prev">↑</button>
           <button type="button" className="btn btn-small" onClick={() => gotoMatch(1)} disabled={matches.length === 0} title="Next match (Enter)" data-testid="find-next">↓</button>

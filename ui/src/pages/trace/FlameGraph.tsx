@@ -70,12 +70,12 @@ export function FlameGraph(props: { view: TraceView; range: [number, number]; on
   };
   const hs = hover ? trace.spans[hover.r.span] : undefined;
   return (
-    <div className="flame" ref={wrapRef} data-testid="flame-graph">
+    <div className="flame" data-testid="flame-graph">
       <div className="toolbar">
         <span className="muted">Click a span to show its details; double-click to zoom to it.</span>
         {(v0 > 0 || v1 < 1) && <button className="btn" onClick={() => props.onRange([0, 1])}>Reset zoom</button>}
       </div>
-      <div className="flame-canvas">
+      <div className="flame-canvas" ref={wrapRef}>
         <canvas
           ref={canvasRef}
           onMouseMove={(e) => {
