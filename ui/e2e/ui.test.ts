@@ -212,6 +212,9 @@ describe('web UI against a running Skua', { timeout: 300_000 }, () => {
     assert.match((await page.textContent('[data-testid=incomplete-banner]')) ?? '', /Incomplete trace/);
     await page.locator('.tl-row').filter({ has: page.locator('.orphan-mark') }).first().click();
     assert.match((await page.textContent('[data-testid=orphan-warning]')) ?? '', /incomplete trace: parent span not received/);
+    // Skua's own adjuster warning for the span, carried in API v3's @jaeger@warnings attribute.
+    assert.match((await page.textContent('[data-testid=span-warnings]')) ?? '', /not in the trace/);
+    assert.doesNotMatch((await page.textContent('[data-testid=span-attributes]')) ?? '', /@jaeger@warnings/);
     await shot('10-incomplete-trace');
   });
 

@@ -163,6 +163,7 @@ export function convertJaegerTrace(t: JaegerTrace): UiTrace {
       traceState,
       flags: s.flags ?? 0,
       error: statusCode === 2,
+      warnings: s.warnings ?? [],
     };
   });
   return makeTrace(traceId, spans, t.warnings ?? []);

@@ -70,7 +70,12 @@ export interface UiSpan {
   flags: number;
   /** status ERROR, or an `error=true` attribute (Jaeger's convention). */
   error: boolean;
+  /** What the query service noted about the span (clock skew, missing parent, …). */
+  warnings: string[];
 }
+
+/** The attribute under which Jaeger's API v3 (and Skua) carries span warnings in OTLP JSON. */
+export const WARNINGS_ATTRIBUTE = '@jaeger@warnings';
 
 export interface UiTrace {
   traceId: string;

@@ -1,4 +1,4 @@
-import { makeTrace, isErrorAttr, type KeyValueJson, type UiEvent, type UiLink, type UiResource, type UiScope, type UiSpan, type UiTrace } from './model.js';
+import { makeTrace, isErrorAttr, WARNINGS_ATTRIBUTE, anyValueToPlain, type KeyValueJson, type UiEvent, type UiLink, type UiResource, type UiScope, type UiSpan, type UiTrace } from './model.js';
 import { isZeroId, normalizeId } from './ids.js';
 
 /** OTLP JSON (TracesData / ExportTraceServiceRequest), as the OTLP spec encodes it. */
@@ -34,6 +34,7 @@ interface SpanJson {
 // Shared (never mutated) empty lists: most spans have no events or links.
 const EMPTY_EVENTS: UiEvent[] = [];
 const EMPTY_LINKS: UiLink[] = [];
+const NO_WARNINGS: string[] = [];
 
 const kindByName: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2, SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5,
@@ -80,7 +81,14 @@ export function collectOtlpSpans(doc: unknown, out: Map<string, UiSpan[]>): void
         const startUs = nanosToMicros(sp.startTimeUnixNano);
         const endUs = nanosToMicros(sp.endTimeUnixNano);
         const parent = normalizeId(sp.parentSpanId, 8);
-        const attributes = sp.attributes ?? [];
+        let attributes = sp.attributes ?? [];
+        let warnings = NO_WARNINGS;
+        if (attributes.some((a) => a.key === WARNINGS_ATTRIBUTE)) {
+          const w = attributes.find((a) => a.key === WARNINGS_ATTRIBUTE)!;
+          const plain = anyValueToPlain(w.value);
+          warnings = Array.isArray(plain) ? plain.map(String) : [String(plain)];
+          attributes = attributes.filter((a) => a.key !== WARNINGS_ATTRIBUTE);
+        }
         const statusCode = enumValue(sp.status?.code, statusByName);
         const events: UiEvent[] = sp.events === undefined || sp.events.length === 0 ? EMPTY_EVENTS : sp.events.map((e) => ({ timeUs: nanosToMicros(e.timeUnixNano), name: e.name ?? '', attributes: e.attributes ?? [] }));
         const links: UiLink[] = sp.links === undefined || sp.links.length === 0 ? EMPTY_LINKS : sp.links.map((l) => ({ traceId: normalizeId(l.traceId, 16), spanId: normalizeId(l.spanId, 8), type: 'link', attributes: l.attributes ?? [] }));
@@ -102,6 +110,7 @@ export function collectOtlpSpans(doc: unknown, out: Map<string, UiSpan[]>): void
           traceState: sp.traceState ?? '',
           flags: sp.flags ?? 0,
           error: statusCode === 2 || isErrorAttr(attributes),
+          warnings,
         };
         let list = out.get(traceId);
         if (!list) out.set(traceId, (list = []));

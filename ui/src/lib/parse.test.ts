@@ -55,6 +55,13 @@ describe('OTLP JSON', () => {
     assert.equal(t.spans[1]!.parentSpanId, 'eee19b7ec3c1b174');
     assert.equal(anyValueToString(root.attributes[0]!.value), '500');
   });
+  test('API v3 span warnings (@jaeger@warnings) become span warnings, not attributes', () => {
+    const doc = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '01'.repeat(16), spanId: '02'.repeat(8), name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2', attributes: [{ key: 'a', value: { stringValue: 'b' } }, { key: '@jaeger@warnings', value: { arrayValue: { values: [{ stringValue: 'clock skew' }] } } }] }] }] }] };
+    const s = parseOtlpJson(doc)[0]!.spans[0]!;
+    assert.deepEqual(s.warnings, ['clock skew']);
+    assert.deepEqual(s.attributes.map((a) => a.key), ['a']);
+    assert.equal(s.service, 'unknown_service');
+  });
   test('nanos to micros keeps precision', () => {
     assert.equal(nanosToMicros('1700000000123456789'), 1700000000123456.789);
     assert.equal(nanosToMicros('1500'), 1.5);

@@ -25,6 +25,7 @@ export function span(id: string, parent: string, startUs: number, durationUs: nu
     traceState: '',
     flags: 0,
     error: false,
+    warnings: [],
     ...extra,
   };
 }

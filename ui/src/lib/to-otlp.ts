@@ -25,7 +25,7 @@ export function toOtlpJson(trace: UiTrace): unknown {
       kind: s.kind,
       startTimeUnixNano: micros(s.startUs),
       endTimeUnixNano: micros(s.startUs + s.durationUs),
-      attributes: s.attributes,
+      attributes: s.warnings.length > 0 ? [...s.attributes, { key: '@jaeger@warnings', value: { arrayValue: { values: s.warnings.map((w) => ({ stringValue: w })) } } }] : s.attributes,
       events: s.events.map((e) => ({ timeUnixNano: micros(e.timeUs), name: e.name, attributes: e.attributes })),
       links: s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: l.attributes })),
       status: { code: s.status.code, ...(s.status.message ? { message: s.status.message } : {}) },

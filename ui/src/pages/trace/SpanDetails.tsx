@@ -53,6 +53,11 @@ export function SpanDetails(props: { view: TraceView; span: number; onClose: () 
           ⚠ incomplete trace: parent span not received (parent id <span className="mono">{s.parentSpanId}</span>)
         </p>
       )}
+      {s.warnings.length > 0 && (
+        <ul className="banner banner-warn warnings" data-testid="span-warnings">
+          {s.warnings.map((w, i) => <li key={i}>{w}</li>)}
+        </ul>
+      )}
       {s.error && (
         <p className="banner banner-error">✖ Error{s.status.message ? `: ${s.status.message}` : ''}</p>
       )}
