@@ -200,7 +200,7 @@ service:
     });
   });
 
-  test('health: 503 while starting and stopping, 200 while every pipeline runs; fatal errors are reported', async () => {
+  test('health: 503 while starting and stopping, 200 while every pipeline runs', async (t) => {
     const rec = new Recorder();
     const [health] = await freePorts(1);
     const cfg = loadConfig({
@@ -219,6 +219,11 @@ service:
       factories: withRecorder(rec),
     });
     const svc = await Service.create(cfg, { logger: captureLogger().logger });
+    t.after(async () => {
+      rec.release('start exporter/rec');
+      rec.release('shutdown exporter/rec');
+      await svc.shutdown();
+    });
     const get = async (q = '') => {
       const r = await fetch(`http://127.0.0.1:${health}/status${q}`);
       return { code: r.status, body: (await r.json()) as Record<string, unknown> };
@@ -239,18 +244,43 @@ service:
     assert.deepEqual(Object.keys(pipe.body['components'] as object), ['receiver:rec', 'exporter:rec']);
     assert.equal((await get('?pipeline=nope')).code, 404);
 
-    // A fatal error makes the service unhealthy and resolves `fatal`.
-    rec.hosts.get('exporter/rec')!.reportFatalError(new Error('disk gone'));
-    assert.equal((await svc.fatal).message, 'disk gone');
-    const fatal = await get();
-    assert.equal(fatal.code, 500);
-    assert.equal(fatal.body['error'], 'disk gone');
-
     const stopping = svc.shutdown();
     await rec.waitHeld('shutdown exporter/rec');
-    assert.equal((await get()).code, 503);
+    const st = await get();
+    assert.equal(st.code, 503);
+    assert.equal(st.body['status'], 'StatusStopping');
     rec.release('shutdown exporter/rec');
     await stopping;
+  });
+
+  test('a fatal error reported by a component resolves `fatal` and makes the service unhealthy', async () => {
+    const rec = new Recorder();
+    const [health] = await freePorts(1);
+    const svc = await startService({
+      factories: withRecorder(rec),
+      logger: captureLogger().logger,
+      configs: [`yaml:${noMetrics}`],
+      yaml: `
+receivers: {rec: {}}
+exporters: {rec: {}}
+extensions: {health_check: {endpoint: "127.0.0.1:${health}", path: /health}}
+service:
+  extensions: [health_check]
+  pipelines: {traces: {receivers: [rec], exporters: [rec]}}
+`,
+    });
+    try {
+      const ok = await fetch(`http://127.0.0.1:${health}/health`);
+      assert.equal(ok.status, 200);
+      assert.equal(((await ok.json()) as { status: string }).status, 'Server available');
+      rec.hosts.get('exporter/rec')!.reportFatalError(new Error('disk gone'));
+      assert.equal((await svc.fatal).message, 'disk gone');
+      const bad = await fetch(`http://127.0.0.1:${health}/health`);
+      assert.equal(bad.status, 503);
+      assert.equal(((await bad.json()) as { status: string }).status, 'Server not available');
+    } finally {
+      await svc.shutdown();
+    }
   });
 
   test('self-metrics are served with the Collector names', async () => {

@@ -8,6 +8,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
  * Every span that is not delivered is counted once in `skua_dropped_spans{reason,component}`,
  * besides the Collector's refused/failed counters, so a lost span always has a reason.
  */
+/** Errors whose spans were already counted in skua_dropped_spans (see SelfMetrics.dropped). */
+const counted = new WeakSet<object>();
+
 export class SelfMetrics {
   readonly registry = new Registry();
   readonly startedAt = Date.now();
@@ -82,8 +85,19 @@ export class SelfMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'skua_' });
   }
 
-  /** Counts dropped spans with their reason; n ≤ 0 is ignored. */
-  dropped(reason: string, component: string, n: number): void {
-    if (n > 0) this.droppedSpans.inc({ reason, component }, n);
+  /**
+   * Counts dropped spans with their reason; n ≤ 0 is ignored. When the spans are refused with an
+   * error that travels upstream (a processor or exporter refusing, the receiver answering the
+   * sender), the component that knows the reason counts them and passes the error: it is marked,
+   * and a later `dropped(..., err)` for the same error (e.g. the receiver's generic "refused") is
+   * not counted again, so each span is counted once.
+   */
+  dropped(reason: string, component: string, n: number, err?: unknown): void {
+    if (n <= 0) return;
+    if (err !== null && typeof err === 'object') {
+      if (counted.has(err)) return;
+      counted.add(err);
+    }
+    this.droppedSpans.inc({ reason, component }, n);
   }
 }

@@ -233,7 +233,7 @@ interface Extra {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Owners: tenant + resource + scope, sent once per INSERT
+// Dictionaries sent once per INSERT: owners (tenant + resource + scope) and key sets
 // ------------------------------------------------------------------------------------------------
 
 /**
@@ -244,21 +244,39 @@ interface Extra {
 export const OWNER_TYPE =
   'Array(Tuple(String, String, Map(String, String), String, String, String, Map(String, String), String, String))';
 
-/** Assigns stable ids to owners (tenant + resource + scope), so rows can be encoded once. */
-export class OwnerRegistry {
+/**
+ * Key set tuple: the ordered attribute keys of a span and the Extra part giving their types
+ * (`"at":{…}` or ''). Rows carry only the values; the INSERT rebuilds the map.
+ */
+export const KEYSET_TYPE = 'Array(Tuple(Array(String), String))';
+
+/**
+ * Assigns stable ids to dictionary entries (owners, key sets), so that rows can be encoded once,
+ * when they are written, and batched later with the entries they refer to.
+ */
+export class Dictionary {
   private ids = new Map<string, number>();
   private next = 1;
 
-  /** The id of this owner JSON (assigned on first sight). */
-  id(json: string): number {
-    let id = this.ids.get(json);
+  /** The id of this entry (assigned on first sight). */
+  id(key: string): number {
+    let id = this.ids.get(key);
     if (id === undefined) {
       if (this.ids.size >= 20_000) this.ids = new Map(); // ids are never reused; old ones stay valid
       id = this.next++;
-      this.ids.set(json, id);
+      this.ids.set(key, id);
     }
     return id;
   }
+}
+
+export interface Dictionaries {
+  readonly owners: Dictionary;
+  readonly keysets: Dictionary;
+}
+
+export function newDictionaries(): Dictionaries {
+  return { owners: new Dictionary(), keysets: new Dictionary() };
 }
 
 function ownerExtraJson(key: string, dropped: number, types: string): string {
@@ -282,11 +300,14 @@ function checkId(id: string, len: number, what: string): void {
 }
 
 /**
- * The input structure of the rows (JSONCompactEachRow) of one INSERT:
- * o owner id, ts start ns, … (see encodeSpan).
+ * The input structure of the rows (JSONCompactEachRow) of one INSERT: owner id, key set id,
+ * flags, start ns, ids, trace state, name, kind, duration ns, attribute values, status, events,
+ * links, and the rest of Extra (without braces).
  */
 export const ROW_STRUCTURE = [
   'o UInt32',
+  'k UInt32',
+  'f UInt32',
   'ts Int64',
   'tid String',
   'sid String',
@@ -295,7 +316,7 @@ export const ROW_STRUCTURE = [
   'name String',
   'kind UInt8',
   'dur UInt64',
-  'attrs Map(String, String)',
+  'av Array(String)',
   'sc UInt8',
   'sm String',
   'ets Array(Int64)',
@@ -314,16 +335,19 @@ export interface EncodedRows {
   readonly rows: number;
   /** Owner id → owner JSON (heredoc-safe) for every owner the rows refer to. */
   readonly owners: Map<number, string>;
+  /** Key set id → key set JSON (heredoc-safe). */
+  readonly keysets: Map<number, string>;
 }
 
 /**
  * Encodes every span of `rs` for `tenant`. Throws PermanentError, before anything is written,
  * on data that cannot be stored (malformed ids).
  */
-export function encodeRows(rs: readonly ResourceSpans[], tenant: string, registry: OwnerRegistry): EncodedRows {
+export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: Dictionaries): EncodedRows {
   let body = '';
   let rows = 0;
   const owners = new Map<number, string>();
+  const keysets = new Map<number, string>();
   const tenantJson = js(tenant);
   for (const r of rs) {
     const res = encodeAttrs(r.resource.attributes);
@@ -340,26 +364,27 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, registr
       if (ss.spans.length === 0) continue;
       const sc = encodeAttrs(ss.scope.attributes);
       const scExtra = ownerExtraJson('s', ss.scope.droppedAttributesCount, sc.types);
-      const extra = resExtra && scExtra ? '{' + resExtra + ',' + scExtra + '}' : resExtra ? '{' + resExtra + '}' : scExtra ? '{' + scExtra + '}' : '';
+      const extra = resExtra && scExtra ? resExtra + ',' + scExtra : resExtra || scExtra;
       const ownerJson = '[' + resPart + ',' + js(ss.scope.name) + ',' + js(ss.scope.version) + ',' + sc.json + ',' + js(ss.schemaUrl) + ',' + js(extra) + ']';
-      const id = registry.id(ownerJson);
+      const id = dicts.owners.id(ownerJson);
       owners.set(id, ownerJson);
       const prefix = '[' + id + ',';
       for (const span of ss.spans) {
-        body += encodeSpan(span, prefix);
+        body += encodeSpan(span, prefix, dicts.keysets, keysets);
         rows++;
       }
     }
   }
-  return { body, rows, owners };
+  return { body, rows, owners, keysets };
 }
 
-function encodeSpan(s: Span, prefix: string): string {
+const EMPTY_KEYSET = '[[],""]';
+
+function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<number, string>): string {
   checkId(s.traceId, 32, 'trace id');
   checkId(s.spanId, 16, 'span id');
   if (s.parentSpanId !== '') checkId(s.parentSpanId, 16, 'parent span id');
   let x = '';
-  if (s.flags) x += ',"f":' + s.flags;
   if (s.droppedAttributesCount) x += ',"ad":' + s.droppedAttributesCount;
   if (s.droppedEventsCount) x += ',"ed":' + s.droppedEventsCount;
   if (s.droppedLinksCount) x += ',"ld":' + s.droppedLinksCount;
@@ -384,8 +409,52 @@ function encodeSpan(s: Span, prefix: string): string {
     x += ',"x":"' + s.endTimeUnixNano + '"';
     dur = dur < 0n ? 0n : MAX_NS;
   }
-  const attrs = encodeAttrs(s.attributes);
-  if (attrs.types) x += ',"at":' + attrs.types;
+
+  // Attributes: values here, keys (and simple types) in the key set.
+  const attrs = s.attributes;
+  const na = attrs.length;
+  let vals = '[';
+  let sig = '';
+  let keys = '[';
+  let types = '';
+  let complex = '';
+  for (let i = 0; i < na; i++) {
+    const kv = attrs[i]!;
+    const v = kv.value;
+    const key = jsKey(kv.key);
+    const sep = i > 0 ? ',' : '';
+    keys += sep + key;
+    if ('stringValue' in v) {
+      vals += sep + js(v.stringValue);
+      sig += kv.key + '\u0000';
+      continue;
+    }
+    const str = anyValueString(v);
+    vals += sep + js(str);
+    const t = typeJson(v, str);
+    if (t.length === 3) {
+      // a one-letter tag: part of the key set
+      types += (types === '' ? '' : ',') + key + ':' + t;
+      sig += kv.key + '\u0001' + t;
+    } else {
+      complex += (complex === '' ? '' : ',') + key + ':' + t;
+      sig += kv.key + '\u0002';
+    }
+  }
+  vals += ']';
+  let k = 0;
+  if (na > 0) {
+    k = dict.id(sig);
+    if (!keysets.has(k)) keysets.set(k, keys + '],' + js(types === '' ? '' : '"at":{' + types + '}') + ']');
+    if (complex !== '') {
+      // complex values: the full typed value in the row's Extra; the key set holds no types then
+      x += ',"at":{' + (types === '' ? '' : types + ',') + complex + '}';
+      k = dict.id(sig + '\u0003');
+      if (!keysets.has(k)) keysets.set(k, keys + '],""]');
+    }
+  } else if (!keysets.has(0)) {
+    keysets.set(0, EMPTY_KEYSET);
+  }
 
   let ev = '[],[],[]';
   const ne = s.events.length;
@@ -447,7 +516,10 @@ function encodeSpan(s: Span, prefix: string): string {
   }
   return (
     prefix +
-    '"' +
+    k +
+    ',' +
+    (s.flags >>> 0) +
+    ',"' +
     start +
     '","' +
     s.traceId +
@@ -464,7 +536,7 @@ function encodeSpan(s: Span, prefix: string): string {
     ',"' +
     dur +
     '",' +
-    attrs.json +
+    vals +
     ',' +
     code +
     ',' +
@@ -474,7 +546,7 @@ function encodeSpan(s: Span, prefix: string): string {
     ',' +
     lk +
     ',' +
-    (x === '' ? '""' : js('{' + x.slice(1) + '}')) +
+    (x === '' ? '""' : js(x.slice(1))) +
     ']\n'
   );
 }

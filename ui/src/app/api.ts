@@ -125,6 +125,8 @@ export function loadTrace(id: string): Promise<UiTrace> {
       return t;
     })();
     traceCache.set(key, p);
+    // Keep the few most recent traces (back/forward, compare) — not every trace ever opened.
+    while (traceCache.size > 6) traceCache.delete(traceCache.keys().next().value!);
     p.catch(() => traceCache.delete(key));
   }
   return p;

@@ -173,7 +173,7 @@ function ResultCard(props: { r: TraceSummary; maxDuration: number; checked: bool
       <div className="result-bar" style={{ width: `${Math.max(1, (r.durationUs / props.maxDuration) * 100)}%` }} />
       <div className="result-body">
         <span className="pill">{r.spanCount} spans</span>
-        {r.errorCount > 0 && <span className="pill pill-error">{r.errorCount} errors</span>}
+        {r.errorCount > 0 && <span className="pill pill-error">{r.errorCount} error{r.errorCount === 1 ? '' : 's'}</span>}
         {r.orphanCount > 0 && <span className="pill pill-warn" title="incomplete trace: parent span not received">incomplete</span>}
         {r.services.slice(0, 8).map((s) => (
           <span key={s.service} className="pill svc" title={`${s.count} spans${s.errors ? `, ${s.errors} errors` : ''}`}>

@@ -88,7 +88,7 @@ export function UploadPage() {
               </div>
               <div className="result-body">
                 <span className="pill">{t.spanCount} spans</span>
-                {t.errorCount > 0 && <span className="pill pill-error">{t.errorCount} errors</span>}
+                {t.errorCount > 0 && <span className="pill pill-error">{t.errorCount} error{t.errorCount === 1 ? '' : 's'}</span>}
                 {t.services.map((s) => <span key={s.service} className="pill svc"><ServiceDot color={hashColor(s.service)} />{s.service} ({s.count})</span>)}
                 <span className="spacer" />
                 <span className="muted">{formatTimestamp(t.startUs)}</span>

@@ -1,0 +1,236 @@
+/**
+ * The ClickHouse schema of Skua: DDL for one server (or the embedded engine) and for a cluster,
+ * as versioned migrations. See docs/storage.md ("Schema") for the reasoning behind each choice.
+ *
+ * Tables (database `skua` by default):
+ * - `otel_traces`: one row per span with the OpenTelemetry Collector ClickHouse exporter's columns
+ *   and types (Grafana's ClickHouse data source reads it as is), plus `Tenant`, `ScopeAttributes`,
+ *   `ResourceSchemaUrl`, `ScopeSchemaUrl` and `Extra` (what makes the round trip lossless).
+ *   Sorted by (Tenant, minute, TraceId, Timestamp): the spans of a trace sit together (fast
+ *   get-trace, ids and per-trace values compress well), and the minute prefix lets time windows
+ *   prune for searches.
+ * - `otel_traces_trace_id_ts`: trace id → [first, last] span start (materialized view).
+ * - `skua_operations`: (tenant, service, span name, kind, day) → first/last seen and span count
+ *   (materialized view): services, operations and the time bounds searches start from.
+ * - `skua_schema_version`: applied migrations.
+ *
+ * Cluster mode (`cluster: NAME`): every DDL runs ON CLUSTER; data tables are `<name>_local`
+ * (Replicated*MergeTree) with a Distributed table `<name>` over them, sharded by
+ * cityHash64(TraceId) so a trace and its lookup row live on one shard. Queries and inserts use the
+ * Distributed names, so the SQL of the reader and writer is the same in both modes.
+ */
+
+export interface SchemaOptions {
+  readonly database: string;
+  /** Retention in seconds; 0 = forever. */
+  readonly ttlSeconds: number;
+  /** '' for a single server / embedded. */
+  readonly cluster: string;
+}
+
+/** Latest schema version this code writes and reads. */
+export const SCHEMA_VERSION = 2;
+
+export const T = {
+  spans: 'otel_traces',
+  traceIdTs: 'otel_traces_trace_id_ts',
+  traceIdTsMv: 'otel_traces_trace_id_ts_mv',
+  operations: 'skua_operations',
+  operationsMv: 'skua_operations_mv',
+  version: 'skua_schema_version',
+} as const;
+
+/** Rows per granule of the span table: a trace lookup reads one granule. */
+export const INDEX_GRANULARITY = 1024;
+
+/**
+ * The attribute tokens of a span (`key=value` over its own, its events', links', resource's and
+ * scope's attributes), as the skip index and the search share it: a query's `has(ATTR_TOKENS, 'k=v')`
+ * must repeat the index expression exactly for ClickHouse to use the index.
+ */
+export const ATTR_TOKENS =
+  "arrayConcat(arrayMap((k, v) -> concat(k, '=', v), mapKeys(SpanAttributes), mapValues(SpanAttributes)), " +
+  "arrayMap((k, v) -> concat(k, '=', v), mapKeys(ResourceAttributes), mapValues(ResourceAttributes)), " +
+  "arrayFlatten(arrayMap(m -> arrayMap((k, v) -> concat(k, '=', v), mapKeys(m), mapValues(m)), `Events.Attributes`)), " +
+  "arrayFlatten(arrayMap(m -> arrayMap((k, v) -> concat(k, '=', v), mapKeys(m), mapValues(m)), `Links.Attributes`)), " +
+  "arrayMap((k, v) -> concat(k, '=', v), mapKeys(ScopeAttributes), mapValues(ScopeAttributes)))";
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  statements(o: SchemaOptions): string[];
+}
+
+function q(id: string): string {
+  return '`' + id.replace(/`/g, '``') + '`';
+}
+
+function onCluster(o: SchemaOptions): string {
+  return o.cluster ? ` ON CLUSTER ${q(o.cluster)}` : '';
+}
+
+/** Name of the table that holds the data (the local one in cluster mode). */
+export function storageTable(o: SchemaOptions, name: string): string {
+  return o.cluster ? `${name}_local` : name;
+}
+
+/** Fully qualified name queries and inserts use (the Distributed table in cluster mode). */
+export function tableRef(o: Pick<SchemaOptions, 'database'>, name: string): string {
+  return `${q(o.database)}.${q(name)}`;
+}
+
+function engine(o: SchemaOptions, kind: '' | 'Aggregating', name: string): string {
+  if (!o.cluster) return `${kind}MergeTree`;
+  return `Replicated${kind}MergeTree('/clickhouse/tables/{shard}/${o.database}/${storageTable(o, name)}', '{replica}')`;
+}
+
+function ttlClause(o: SchemaOptions, column: string): string {
+  return o.ttlSeconds > 0 ? `\nTTL toDateTime(${column}) + toIntervalSecond(${o.ttlSeconds})` : '';
+}
+
+/** The TTL expression of a table as ClickHouse shows it in `engine_full` ('' = none). */
+export function ttlExpression(o: SchemaOptions, table: 'spans' | 'traceIdTs' | 'operations'): string {
+  const col = table === 'spans' ? 'Timestamp' : table === 'traceIdTs' ? 'Start' : 'Date';
+  return o.ttlSeconds > 0 ? `toDateTime(${col}) + toIntervalSecond(${o.ttlSeconds})` : '';
+}
+
+/** A Distributed table over `<name>_local` (cluster mode only). */
+function distributed(o: SchemaOptions, name: string, shardingKey: string): string[] {
+  if (!o.cluster) return [];
+  return [
+    `CREATE TABLE IF NOT EXISTS ${tableRef(o, name)}${onCluster(o)} AS ${tableRef(o, storageTable(o, name))}\n` +
+      `ENGINE = Distributed(${q(o.cluster)}, ${q(o.database)}, ${q(storageTable(o, name))}, ${shardingKey})`,
+  ];
+}
+
+const SPAN_COLUMNS = `
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(1)),
+    ScopeName LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Tenant LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    Extra String CODEC(ZSTD(3))`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'spans, trace id time ranges, operations',
+    statements(o) {
+      const spans = storageTable(o, T.spans);
+      const tits = storageTable(o, T.traceIdTs);
+      const ops = storageTable(o, T.operations);
+      return [
+        `CREATE TABLE IF NOT EXISTS ${tableRef(o, spans)}${onCluster(o)} (${SPAN_COLUMNS}\n)\n` +
+          `ENGINE = ${engine(o, '', T.spans)}\n` +
+          `PARTITION BY toDate(Timestamp)\n` +
+          `ORDER BY (Tenant, toStartOfMinute(Timestamp), TraceId, Timestamp)` +
+          ttlClause(o, 'Timestamp') +
+          `\nSETTINGS index_granularity = ${INDEX_GRANULARITY}, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000`,
+        ...distributed(o, T.spans, 'cityHash64(TraceId)'),
+        `CREATE TABLE IF NOT EXISTS ${tableRef(o, tits)}${onCluster(o)} (
+    Tenant LowCardinality(String) CODEC(ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    Start SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
+    End SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1))
+)\n` +
+          `ENGINE = ${engine(o, 'Aggregating', T.traceIdTs)}\n` +
+          `PARTITION BY toDate(Start)\n` +
+          `ORDER BY (Tenant, TraceId)` +
+          ttlClause(o, 'Start') +
+          `\nSETTINGS index_granularity = 1024, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000`,
+        ...distributed(o, T.traceIdTs, 'cityHash64(TraceId)'),
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${tableRef(o, storageTable(o, T.traceIdTsMv))}${onCluster(o)} TO ${tableRef(o, tits)}\n` +
+          `AS SELECT Tenant, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End FROM ${tableRef(o, spans)} GROUP BY Tenant, TraceId`,
+        `CREATE TABLE IF NOT EXISTS ${tableRef(o, ops)}${onCluster(o)} (
+    Tenant LowCardinality(String),
+    ServiceName LowCardinality(String),
+    SpanName LowCardinality(String),
+    SpanKind LowCardinality(String),
+    Date Date,
+    FirstSeen SimpleAggregateFunction(min, DateTime64(9)),
+    LastSeen SimpleAggregateFunction(max, DateTime64(9)),
+    Spans SimpleAggregateFunction(sum, UInt64)
+)\n` +
+          `ENGINE = ${engine(o, 'Aggregating', T.operations)}\n` +
+          `PARTITION BY Date\n` +
+          `ORDER BY (Tenant, ServiceName, SpanName, SpanKind)` +
+          ttlClause(o, 'Date') +
+          `\nSETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000`,
+        ...distributed(o, T.operations, 'rand()'),
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${tableRef(o, storageTable(o, T.operationsMv))}${onCluster(o)} TO ${tableRef(o, ops)}\n` +
+          `AS SELECT Tenant, ServiceName, SpanName, SpanKind, toDate(Timestamp) AS Date, min(Timestamp) AS FirstSeen, max(Timestamp) AS LastSeen, count() AS Spans\n` +
+          `FROM ${tableRef(o, spans)} GROUP BY Tenant, ServiceName, SpanName, SpanKind, Date`,
+      ];
+    },
+  },
+  {
+    version: 2,
+    description: 'attribute search index',
+    statements(o) {
+      // Added to existing parts lazily: older parts are searched without the index (still correct).
+      return [
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)} ADD INDEX IF NOT EXISTS idx_attr_tokens ${ATTR_TOKENS} TYPE bloom_filter(0.01) GRANULARITY 1`,
+      ];
+    },
+  },
+];
+
+/** The version table (created first, before any migration). */
+export function versionTableStatements(o: SchemaOptions): string[] {
+  const eng = o.cluster
+    ? `ReplicatedMergeTree('/clickhouse/tables/${o.database}/${T.version}', '{replica}')`
+    : 'MergeTree';
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${q(o.database)}${onCluster(o)}`,
+    `CREATE TABLE IF NOT EXISTS ${tableRef(o, T.version)}${onCluster(o)} (
+    Version UInt32,
+    Description String,
+    AppliedAt DateTime DEFAULT now(),
+    SkuaVersion String
+)\nENGINE = ${eng}\nORDER BY Version`,
+  ];
+}
+
+/** Statements that set the TTL of every data table to `o.ttlSeconds` (for an existing store). */
+export function ttlStatements(o: SchemaOptions): string[] {
+  const out: string[] = [];
+  for (const [name, col] of [
+    [T.spans, 'Timestamp'],
+    [T.traceIdTs, 'Start'],
+    [T.operations, 'Date'],
+  ] as const) {
+    const table = `${tableRef(o, storageTable(o, name))}${onCluster(o)}`;
+    out.push(o.ttlSeconds > 0 ? `ALTER TABLE ${table} MODIFY TTL toDateTime(${col}) + toIntervalSecond(${o.ttlSeconds})` : `ALTER TABLE ${table} REMOVE TTL`);
+  }
+  return out;
+}
+
+/** Every statement that creates the schema from nothing up to `version` (for tests and docs). */
+export function allStatements(o: SchemaOptions, version = SCHEMA_VERSION): string[] {
+  return [...versionTableStatements(o), ...MIGRATIONS.filter((m) => m.version <= version).flatMap((m) => m.statements(o))];
+}
