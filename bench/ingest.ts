@@ -1,6 +1,7 @@
 /**
  * Ingest benchmark (`npm run bench` / `npm run bench -- ingest [--senders N] [--warmup S]
- * [--seconds S] [--payloads N] [--direct] [--naive] [--cpu-prof DIR]`). --direct skips the CLI;
+ * [--seconds S] [--payloads N] [--batch-size N] [--batch-timeout-ms MS] [--direct] [--naive]
+ * [--cpu-prof DIR]`). --direct skips the CLI;
  * --naive measures the naive comparison server instead of Skua; --cpu-prof writes a V8 CPU profile
  * of the measured process to DIR.
  *
@@ -118,21 +119,23 @@ function skuaDecodeOnly(payloads: Payload[], seconds: number): number {
   return spans / ((c.user + c.system) / 1e6);
 }
 
-function waitForLine(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Skua did not become ready within ${timeoutMs} ms`)), timeoutMs);
-    const onLine = (line: string) => {
-      if (re.test(line)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`Skua exited early (code ${code})`));
-    });
-  });
+/** Waits until the OTLP/HTTP endpoint answers an empty export with 200. */
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`the Skua process exited early (code ${exited})`);
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: new Uint8Array(0) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`Skua did not become ready within ${timeoutMs} ms`);
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -151,6 +154,10 @@ export async function run(args: string[]): Promise<void> {
   const prof = profIdx >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${args[profIdx + 1] ?? '.'}`] : [];
   const cli = join(root, 'src/cli/main.ts');
   const naive = args.includes('--naive');
+  // The batch processor acknowledges after the export: with `senders` × 100 spans in flight, a
+  // batch size above that would only ever be sent by the timeout.
+  const batchSize = opt(args, 'batch-size', Math.min(8192, Math.max(100, (senders * 100) / 2)));
+  const batchTimeout = `${opt(args, 'batch-timeout-ms', 200)}ms`;
   const useCli = existsSync(cli) && !args.includes('--direct') && !naive;
   let skua: ChildProcess;
   let mode: string;
@@ -165,8 +172,8 @@ export async function run(args: string[]): Promise<void> {
         endpoint: 127.0.0.1:${httpPort}
 processors:
   batch:
-    send_batch_size: 1024
-    timeout: 5ms
+    send_batch_size: ${batchSize}
+    timeout: ${batchTimeout}
 exporters:
   jaeger_storage_exporter:
     trace_storage: memstore
@@ -199,20 +206,19 @@ service:
     void queryPort;
     void healthPort;
     skua = spawn(process.execPath, [...prof, '--import', 'tsx', cli, '--config', cfg], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    mode = 'skua CLI (otlp http → batch → jaeger_storage_exporter → memory, max_traces 100000)';
-    await waitForLine(skua, /Everything is ready/, 60_000);
+    mode = `skua CLI (otlp http → batch {send_batch_size ${batchSize}, timeout ${batchTimeout}} → jaeger_storage_exporter → memory {max_traces 100000})`;
   } else if (naive) {
     skua = spawn(process.execPath, [...prof, '--import', 'tsx', join(root, 'bench/ingest-naive-server.ts'), String(httpPort), '100000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     mode = 'NOT SKUA: the naive comparison server (protobufjs decode, span objects kept in a ring of 100000 traces)';
-    await waitForLine(skua, /^READY$/, 60_000);
   } else {
     skua = spawn(process.execPath, [...prof, '--import', 'tsx', join(root, 'bench/ingest-server.ts'), String(httpPort), '100000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    mode = 'receiver + memory store in one child process (src/cli/main.ts not available)';
-    await waitForLine(skua, /^READY$/, 60_000);
+    mode = existsSync(cli) ? 'receiver + memory store in one child process (--direct)' : 'receiver + memory store in one child process (src/cli/main.ts not available)';
   }
   const pid = skua.pid!;
+  skua.stdout!.resume();
 
   try {
+    await waitReady(skua, `http://127.0.0.1:${httpPort}/v1/traces`, 60_000);
     const sender = spawn(
       process.execPath,
       ['--import', 'tsx', join(root, 'bench/ingest-sender.ts'), `http://127.0.0.1:${httpPort}/v1/traces`, payloadFile, String(senders), String(warmup), String(seconds)],
@@ -258,8 +264,9 @@ service:
     ];
     console.log(lines.join('\n'));
   } finally {
-    skua.kill('SIGTERM');
+    if (skua.exitCode === null && skua.signalCode === null) skua.kill('SIGTERM');
     await new Promise((resolve) => {
+      if (skua.exitCode !== null || skua.signalCode !== null) return resolve(undefined);
       const t = setTimeout(() => {
         skua.kill('SIGKILL');
         resolve(undefined);

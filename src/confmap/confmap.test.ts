@@ -10,7 +10,7 @@ import { mergeConfigs, mergeOverDefaults, splitDelimitedKeys } from './merge.js'
 import { isSecretKey, redact, REDACTED } from './redact.js';
 import { resolveConfig, setFlagToYaml } from './resolver.js';
 import { checkSchema, duration, endpoint, parseDuration, parseEndpoint } from './schema.js';
-import { formatConfigError } from './errors.js';
+import { formatConfigError, type ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skua-confmap-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -186,7 +186,7 @@ describe('schema checking', () => {
   test('every problem, each at its path', () => {
     const r = checkSchema(schema, { endpont: 'x', endpoint: 'nohostport', password: 5, timeout: '5 sec', nested: { size: -1, mode: 'c', extra: 1 }, either: true }, ['receivers', 'x']);
     assert.equal(r.ok, false);
-    const msgs = (r as { errors: never[] }).errors.map(formatConfigError).sort();
+    const msgs = (r as { errors: ConfigError[] }).errors.map(formatConfigError).sort();
     assert.deepEqual(msgs, [
       'receivers::x::either: invalid value true: expected string or number',
       'receivers::x::endpoint: invalid value "nohostport": expected host:port (e.g. "localhost:4318" or "0.0.0.0:4318")',
@@ -201,7 +201,7 @@ describe('schema checking', () => {
 
   test('a missing required value says so', () => {
     const r = checkSchema(schema, { ...good, nested: { mode: 'a' } }, ['p']);
-    assert.deepEqual((r as { errors: never[] }).errors.map(formatConfigError), ['p::nested::size: missing required value (expected number)']);
+    assert.deepEqual((r as { errors: ConfigError[] }).errors.map(formatConfigError), ['p::nested::size: missing required value (expected number)']);
   });
 
   test('a typed ${env:...} value in a string field falls back to its text', () => {

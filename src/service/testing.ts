@@ -19,7 +19,10 @@ import type {
   ReceiverFactory,
 } from '../component/factory.js';
 import { ComponentId, type ComponentKind } from '../component/id.js';
-import type { Traces } from '../pdata/traces.js';
+import { Traces } from '../pdata/traces.js';
+import type { ResourceSpans, Span, TraceId } from '../pdata/model.js';
+import type { TraceStore } from '../storage/api.js';
+import { newSpanId, newTraceId, str } from '../storage/conformance.js';
 import { nopLogger } from '../telemetry/logger.js';
 import { SelfMetrics } from '../telemetry/metrics.js';
 import { defaultBuildInfo } from './service.js';
@@ -186,4 +189,57 @@ function recExtension(rec: Recorder): ExtensionFactory<RecorderConfig> {
     kind: 'extension',
     create: (settings, cfg): Extension => new RecComponent(rec, `extension/${settings.id}`, cfg),
   };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Data
+// ------------------------------------------------------------------------------------------------
+
+/** `n` spans of one new trace per resource, `resources` resources with service.name svc0, svc1… (or `service`). */
+export function makeTraces(n: number, opts: { resources?: number; service?: string; traceId?: TraceId } = {}): Traces {
+  const rss: ResourceSpans[] = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (let r = 0; r < (opts.resources ?? 1); r++) {
+    const traceId = opts.traceId ?? newTraceId();
+    const spans: Span[] = [];
+    for (let i = 0; i < n; i++) {
+      spans.push({
+        traceId,
+        spanId: newSpanId(),
+        traceState: '',
+        parentSpanId: '',
+        flags: 0,
+        name: `op${i}`,
+        kind: 2,
+        startTimeUnixNano: now - 1_000_000n,
+        endTimeUnixNano: now,
+        attributes: [str('i', String(i))],
+        droppedAttributesCount: 0,
+        events: [],
+        droppedEventsCount: 0,
+        links: [],
+        droppedLinksCount: 0,
+        status: { code: 0, message: '' },
+      });
+    }
+    rss.push({
+      resource: { attributes: [str('service.name', opts.service ?? `svc${r}`)], droppedAttributesCount: 0 },
+      schemaUrl: '',
+      scopeSpans: [{ scope: { name: 'test', version: '1', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
+    });
+  }
+  return Traces.fromResourceSpans(rss);
+}
+
+export function spanIdsOf(td: Traces): string[] {
+  return td.resourceSpans().flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.spanId)));
+}
+
+/** Every span id a store holds for a tenant. */
+export async function storedSpanIds(store: TraceStore, tenant = ''): Promise<Set<string>> {
+  const out = new Set<string>();
+  for await (const chunk of store.findTraces({ searchDepth: 1_000_000_000 }, { tenant })) {
+    for (const td of chunk) for (const id of spanIdsOf(td)) out.add(id);
+  }
+  return out;
 }

@@ -55,7 +55,7 @@ export class StorageExporter implements Exporter {
         await this.retrier.run(() => this.write(store, td, ctx));
       } catch (err) {
         m.exporterSendFailedSpans.inc({ exporter: this.name }, n);
-        m.dropped('export_failed', `exporter/${this.name}`, n);
+        m.dropped('export_failed', `exporter/${this.name}`, n, err);
         if (!this.failing) {
           this.failing = true;
           this.settings.telemetry.logger.warn({ err: errorMessage(err), spans: n }, 'Exporting failed; the error is returned to the sender');

@@ -56,7 +56,7 @@ export class OtlpHttpExporter implements Exporter {
         await this.retrier.run(() => this.send(body, ctx));
       } catch (err) {
         m.exporterSendFailedSpans.inc({ exporter: this.name }, n);
-        m.dropped('export_failed', `exporter/${this.name}`, n);
+        m.dropped('export_failed', `exporter/${this.name}`, n, err);
         if (!this.failing) {
           this.failing = true;
           this.settings.telemetry.logger.warn({ err: errorMessage(err), url: this.url }, 'Exporting failed; the error is returned to the sender');

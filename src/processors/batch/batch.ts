@@ -88,12 +88,12 @@ export class BatchProcessor implements Processor {
       return this.next.consumeTraces(td, ctx);
     }
     if (this.pending > 0 && this.pending + n > this.limit) {
-      m.dropped('backpressure', `processor/${this.name}`, n);
-      return Promise.reject(
-        new RetryableError(`batch processor "${this.name}" is full: ${this.pending} spans are waiting to be exported (max_pending_spans ${this.limit})`, {
-          retryAfterMs: Math.max(1000, this.timeoutMs),
-        }),
+      const err = new RetryableError(
+        `batch processor "${this.name}" is full: ${this.pending} spans are waiting to be exported (max_pending_spans ${this.limit})`,
+        { retryAfterMs: Math.max(1000, this.timeoutMs) },
       );
+      m.dropped('backpressure', `processor/${this.name}`, n, err);
+      return Promise.reject(err);
     }
     this.pending += n;
     return new Promise<void>((resolve, reject) => {

@@ -123,13 +123,12 @@ export class MemoryLimiterProcessor implements Processor {
     const n = td.spanCount;
     m.processorIncomingItems.inc({ processor: this.name, otel_signal: 'traces' }, n);
     if (this.refusing) {
-      m.dropped('memory_limit', `processor/${this.name}`, n);
-      return Promise.reject(
-        new RetryableError(
-          `memory usage ${Math.round(this.usage / MiB)} MiB is above the soft limit of ${Math.round(this.limits.softBytes / MiB)} MiB (memory_limiter "${this.name}"); retry later`,
-          { retryAfterMs: Math.max(1000, this.intervalMs) },
-        ),
+      const err = new RetryableError(
+        `memory usage ${Math.round(this.usage / MiB)} MiB is above the soft limit of ${Math.round(this.limits.softBytes / MiB)} MiB (memory_limiter "${this.name}"); retry later`,
+        { retryAfterMs: Math.max(1000, this.intervalMs) },
       );
+      m.dropped('memory_limit', `processor/${this.name}`, n, err);
+      return Promise.reject(err);
     }
     m.processorOutgoingItems.inc({ processor: this.name, otel_signal: 'traces' }, n);
     return this.next.consumeTraces(td, ctx);

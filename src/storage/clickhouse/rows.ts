@@ -445,12 +445,12 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
   let k = 0;
   if (na > 0) {
     k = dict.id(sig);
-    if (!keysets.has(k)) keysets.set(k, keys + '],' + js(types === '' ? '' : '"at":{' + types + '}') + ']');
+    if (!keysets.has(k)) keysets.set(k, '[' + keys + '],' + js(types === '' ? '' : '"at":{' + types + '}') + ']');
     if (complex !== '') {
       // complex values: the full typed value in the row's Extra; the key set holds no types then
       x += ',"at":{' + (types === '' ? '' : types + ',') + complex + '}';
       k = dict.id(sig + '\u0003');
-      if (!keysets.has(k)) keysets.set(k, keys + '],""]');
+      if (!keysets.has(k)) keysets.set(k, '[' + keys + '],""]');
     }
   } else if (!keysets.has(0)) {
     keysets.set(0, EMPTY_KEYSET);

@@ -115,8 +115,8 @@ const SPAN_COLUMNS = `
     ResourceAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(1)),
     ScopeName LowCardinality(String) CODEC(ZSTD(1)),
     ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
-    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
-    Duration UInt64 CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(6)),
+    Duration UInt64 CODEC(T64, ZSTD(1)),
     StatusCode LowCardinality(String) CODEC(ZSTD(1)),
     StatusMessage String CODEC(ZSTD(1)),
     Events Nested (
@@ -134,7 +134,7 @@ const SPAN_COLUMNS = `
     ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
     ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
-    Extra String CODEC(ZSTD(3))`;
+    Extra LowCardinality(String) CODEC(ZSTD(1))`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -155,8 +155,8 @@ export const MIGRATIONS: readonly Migration[] = [
         `CREATE TABLE IF NOT EXISTS ${tableRef(o, tits)}${onCluster(o)} (
     Tenant LowCardinality(String) CODEC(ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
-    Start SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
-    End SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1))
+    Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
+    End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
 )\n` +
           `ENGINE = ${engine(o, 'Aggregating', T.traceIdTs)}\n` +
           `PARTITION BY toDate(Start)\n` +
@@ -165,7 +165,7 @@ export const MIGRATIONS: readonly Migration[] = [
           `\nSETTINGS index_granularity = 1024, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000`,
         ...distributed(o, T.traceIdTs, 'cityHash64(TraceId)'),
         `CREATE MATERIALIZED VIEW IF NOT EXISTS ${tableRef(o, storageTable(o, T.traceIdTsMv))}${onCluster(o)} TO ${tableRef(o, tits)}\n` +
-          `AS SELECT Tenant, TraceId, min(Timestamp) AS Start, max(Timestamp) AS End FROM ${tableRef(o, spans)} GROUP BY Tenant, TraceId`,
+          `AS SELECT Tenant, TraceId, toDateTime(min(Timestamp)) AS Start, toDateTime(max(Timestamp)) + 1 AS End FROM ${tableRef(o, spans)} GROUP BY Tenant, TraceId`,
         `CREATE TABLE IF NOT EXISTS ${tableRef(o, ops)}${onCluster(o)} (
     Tenant LowCardinality(String),
     ServiceName LowCardinality(String),

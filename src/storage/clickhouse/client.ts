@@ -1,0 +1,244 @@
+/**
+ * One `@clickhouse/client` for both modes: over HTTP(S) to a server, or with chDB (the in-process
+ * engine) plugged in as its connection. Everything above this file speaks the client's API only.
+ *
+ * chDB binds one data directory per process. Several backends may share it (each with its own
+ * database); asking for a second directory while one is open is refused with a clear message.
+ * `chdb` is imported only here, lazily, when an embedded backend starts (it costs ~250 MB RSS).
+ */
+import { readFileSync, mkdirSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import { resolve } from 'node:path';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { PermanentError, RetryableError } from '../../component/errors.js';
+import type { Config } from './config.js';
+import { durationMs } from '../../confmap/schema.js';
+
+export interface Connected {
+  readonly client: ClickHouseClient;
+  /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
+  readonly where: string;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Embedded (chDB): one data directory per process, shared by reference count
+// ------------------------------------------------------------------------------------------------
+
+interface EmbeddedSlot {
+  path: string;
+  refs: number;
+}
+let slot: EmbeddedSlot | undefined;
+/** Set while the last user of a directory is closing: the engine must drain before another opens. */
+let draining: Promise<void> | undefined;
+
+async function connectEmbedded(path: string, settings: ClickHouseSettings): Promise<Connected> {
+  const abs = resolve(path);
+  if (slot && slot.path !== abs) {
+    throw new PermanentError(
+      `the embedded ClickHouse engine (chDB) holds one data directory per process: "${slot.path}" is open, so "${abs}" cannot be; ` +
+        'give every embedded backend the same path (they can differ by database)',
+    );
+  }
+  if (draining) await draining;
+  try {
+    mkdirSync(abs, { recursive: true });
+  } catch (err) {
+    throw new PermanentError(`cannot create the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+  }
+  const [{ createClient }, { createChdbConnection }] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+  // Re-check after the awaits: another backend may have taken the slot meanwhile.
+  if (slot && slot.path !== abs) return connectEmbedded(path, settings);
+  let connection;
+  try {
+    connection = createChdbConnection({ path: abs });
+  } catch (err) {
+    throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+  }
+  if (slot) slot.refs++;
+  else slot = { path: abs, refs: 1 };
+  const client = createClient({ connection, clickhouse_settings: settings });
+  let closed = false;
+  return {
+    client,
+    where: abs,
+    embedded: true,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      if (slot && --slot.refs === 0) {
+        slot = undefined;
+        draining = (async () => {
+          const chdb = (await import('chdb')) as unknown as { drainPending?: () => Promise<void> };
+          await chdb.drainPending?.();
+        })().finally(() => {
+          draining = undefined;
+        });
+        await draining;
+      }
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Server (HTTP/HTTPS)
+// ------------------------------------------------------------------------------------------------
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new PermanentError(`cannot read the ClickHouse ${what} "${file}": ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The URL without credentials, for messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+async function connectServer(cfg: Config, settings: ClickHouseSettings): Promise<Connected> {
+  const { createClient } = await import('@clickhouse/client');
+  const url = cfg.url!;
+  const tls = cfg.tls;
+  let tlsOpt: { ca_cert: Buffer; cert?: Buffer; key?: Buffer } | undefined;
+  if (tls?.ca_file) {
+    tlsOpt = { ca_cert: readPem(tls.ca_file, 'CA file') };
+    if (tls.cert_file && tls.key_file) {
+      tlsOpt.cert = readPem(tls.cert_file, 'certificate file');
+      tlsOpt.key = readPem(tls.key_file, 'key file');
+    }
+  }
+  let agent: HttpsAgent | undefined;
+  if (tls?.insecure_skip_verify || (tls?.cert_file && !tls.ca_file)) {
+    agent = new HttpsAgent({
+      keepAlive: true,
+      rejectUnauthorized: !tls.insecure_skip_verify,
+      ...(tls.cert_file && tls.key_file ? { cert: readPem(tls.cert_file, 'certificate file'), key: readPem(tls.key_file, 'key file') } : {}),
+    });
+  }
+  const client = createClient({
+    url,
+    username: cfg.username ?? 'default',
+    password: cfg.password ?? '',
+    request_timeout: durationMs(cfg.timeout),
+    clickhouse_settings: settings,
+    application: 'skua',
+    ...(agent ? { http_agent: agent, set_basic_auth_header: true } : tlsOpt ? { tls: tlsOpt as never } : {}),
+  });
+  return {
+    client,
+    where: safeUrl(url),
+    embedded: false,
+    async close() {
+      await client.close();
+      agent?.destroy();
+    },
+  };
+}
+
+/** Settings every query carries (64-bit integers as JSON strings; no async inserts). */
+export const BASE_SETTINGS: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 1,
+};
+
+export async function connect(cfg: Config): Promise<Connected> {
+  return cfg.embedded ? connectEmbedded(cfg.embedded.path, BASE_SETTINGS) : connectServer(cfg, BASE_SETTINGS);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------------------
+
+/** ClickHouse error codes worth retrying (overload, network, replicas, timeouts). */
+const RETRYABLE_CODES = new Set([
+  3, // UNEXPECTED_END_OF_FILE
+  32, // ATTEMPT_TO_READ_AFTER_EOF
+  159, // TIMEOUT_EXCEEDED
+  164, // READONLY (replica in read-only mode, e.g. lost Keeper session)
+  202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  203, // NO_FREE_CONNECTION
+  209, // SOCKET_TIMEOUT
+  210, // NETWORK_ERROR
+  236, // ABORTED
+  241, // MEMORY_LIMIT_EXCEEDED
+  242, // TABLE_IS_READ_ONLY
+  252, // TOO_MANY_PARTS
+  279, // ALL_CONNECTION_TRIES_FAILED
+  285, // TOO_FEW_LIVE_REPLICAS
+  286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+  319, // UNKNOWN_STATUS_OF_INSERT
+  394, // QUERY_WAS_CANCELLED
+  425, // SYSTEM_ERROR
+  439, // CANNOT_SCHEDULE_TASK
+  999, // KEEPER_EXCEPTION
+  1000, // POCO_EXCEPTION
+]);
+
+/** Credentials / permissions: the config must change; on the data path still retryable. */
+const AUTH_CODES = new Set([192, 193, 194, 497, 516]); // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, ACCESS_DENIED, AUTHENTICATION_FAILED
+
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+interface ErrorInfo {
+  /** ClickHouse error code, when the server answered with one. */
+  chCode?: number;
+  /** A network failure (no answer). */
+  network: boolean;
+  auth: boolean;
+  retryable: boolean;
+  message: string;
+}
+
+export function classify(err: unknown): ErrorInfo {
+  const e = err as { code?: unknown; type?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] } | undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = typeof e?.code === 'string' && /^\d+$/.test(e.code) ? Number(e.code) : undefined;
+  if (code !== undefined) {
+    const auth = AUTH_CODES.has(code);
+    return { chCode: code, network: false, auth, retryable: RETRYABLE_CODES.has(code) || auth, message };
+  }
+  // Network errors: Node's errno codes (possibly inside an AggregateError) or the client's timeout.
+  const codes: string[] = [];
+  const walk = (x: unknown, depth: number): void => {
+    if (!x || depth > 4) return;
+    const y = x as { code?: unknown; cause?: unknown; errors?: unknown[] };
+    if (typeof y.code === 'string') codes.push(y.code);
+    if (Array.isArray(y.errors)) for (const z of y.errors) walk(z, depth + 1);
+    walk(y.cause, depth + 1);
+  };
+  walk(err, 0);
+  const network = codes.some((c) => NET_CODES.has(c)) || /timeout|socket hang up|ECONNREFUSED|ECONNRESET/i.test(message);
+  return { network, auth: false, retryable: network, message: message || codes.join(', ') };
+}
+
+/** A message that says what failed and where, for errors at start and on the data path. */
+export function describe(err: unknown, where: string, what: string): string {
+  const info = classify(err);
+  if (info.auth) return `${what}: ClickHouse at ${where} refused the credentials (${firstLine(info.message)}); check username and password`;
+  if (info.network) return `${what}: ClickHouse at ${where} is unreachable (${firstLine(info.message)})`;
+  return `${what}: ${firstLine(info.message)}`;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0]!.trim();
+  return line.length > 500 ? line.slice(0, 500) + '…' : line;
+}
+
+/** The typed error the storage contract asks for. */
+export function toStorageError(err: unknown, where: string, what: string, retryAfterMs = 1000): Error {
+  if (err instanceof RetryableError || err instanceof PermanentError) return err;
+  const info = classify(err);
+  const msg = describe(err, where, what);
+  return info.retryable ? new RetryableError(msg, { cause: err, retryAfterMs }) : new PermanentError(msg, { cause: err });
+}

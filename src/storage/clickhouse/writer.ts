@@ -1,0 +1,266 @@
+/**
+ * The write path: rows of concurrent `writeTraces` calls are gathered into INSERTs sized for
+ * ClickHouse (up to `batch_max_rows` / `batch_max_bytes`, or what arrived within `batch_timeout`),
+ * each caller resolved once the INSERT holding its rows has returned (the data is then in a part on
+ * disk: an acknowledged export survives `kill -9`).
+ *
+ * - Retries: a failed INSERT is retried with the same `insert_deduplication_token`, so a retry of
+ *   an INSERT that did land is dropped by ClickHouse instead of duplicating rows.
+ * - Backpressure: at most `max_pending_rows` rows wait; beyond that, and while the store is down,
+ *   writes fail fast with RetryableError (the receiver answers 503 / UNAVAILABLE).
+ * - The event loop: rows are encoded when written (a few µs per span), and one INSERT is bounded
+ *   in bytes; ClickHouse parses and writes on its own threads.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { PermanentError, RetryableError } from '../../component/errors.js';
+import type { Traces } from '../../pdata/traces.js';
+import { encodeRows, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
+import { insertSql } from './insert.js';
+import { classify, describe, toStorageError } from './client.js';
+
+export interface WriterOptions {
+  readonly database: string;
+  readonly batchMaxRows: number;
+  readonly batchMaxBytes: number;
+  readonly batchTimeoutMs: number;
+  readonly maxPendingRows: number;
+  readonly concurrency: number;
+  readonly retryMaxElapsedMs: number;
+  /** Cluster mode: wait for the shards (not only the initiator's queue) before acknowledging. */
+  readonly distributed: boolean;
+  readonly where: string;
+  /** Called with a description of each failed attempt (for logs). */
+  readonly onError?: (message: string, final: boolean) => void;
+}
+
+interface Pending {
+  readonly rows: EncodedRows;
+  readonly bytes: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const MAX_BACKOFF_MS = 2000;
+const PROBE_INTERVAL_MS = 1000;
+
+export class BatchWriter {
+  private readonly dicts: Dictionaries = newDictionaries();
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private queuedBytes = 0;
+  /** Rows accepted and not yet acknowledged (queued + in flight). */
+  private pendingRows = 0;
+  private inflight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Set while ClickHouse is failing: writes are refused until a probe succeeds. */
+  private down: { since: number; message: string } | undefined;
+  private probe: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly o: WriterOptions,
+  ) {}
+
+  /** Rows waiting or being inserted. */
+  get pending(): number {
+    return this.pendingRows;
+  }
+
+  write(td: Traces, tenant: string): Promise<void> {
+    if (this.closed) return Promise.reject(new RetryableError('the ClickHouse store is shutting down', { retryAfterMs: 1000 }));
+    if (td.spanCount === 0) return Promise.resolve();
+    if (this.down) {
+      return Promise.reject(new RetryableError(`the ClickHouse store is unavailable: ${this.down.message}`, { retryAfterMs: PROBE_INTERVAL_MS }));
+    }
+    if (this.pendingRows + td.spanCount > this.o.maxPendingRows && this.pendingRows > 0) {
+      return Promise.reject(
+        new RetryableError(`the ClickHouse store is busy: ${this.pendingRows} spans are waiting to be inserted (write.max_pending_rows ${this.o.maxPendingRows})`, {
+          retryAfterMs: 500,
+        }),
+      );
+    }
+    let rows: EncodedRows;
+    try {
+      rows = encodeRows(td.resourceSpans(), tenant, this.dicts);
+    } catch (err) {
+      return Promise.reject(err instanceof PermanentError ? err : new PermanentError(`cannot encode spans: ${(err as Error).message}`, { cause: err }));
+    }
+    if (rows.rows === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const bytes = rows.body.length;
+      this.queue.push({ rows, bytes, resolve, reject });
+      this.queuedRows += rows.rows;
+      this.queuedBytes += bytes;
+      this.pendingRows += rows.rows;
+      this.schedule();
+    });
+  }
+
+  /** Inserts what is queued now (used by close and tests). */
+  async flush(): Promise<void> {
+    this.pump(true);
+    await this.idle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.idle();
+    this.closed = true;
+    if (this.probe) clearTimeout(this.probe);
+    this.probe = undefined;
+    // A store that is down cannot take what is queued: fail it now rather than hang shutdown.
+    if (this.down) this.failQueued(new RetryableError(`the ClickHouse store is unavailable: ${this.down.message}`, { retryAfterMs: 1000 }));
+    this.pump(true);
+    await this.idle();
+  }
+
+  private idle(): Promise<void> {
+    if (this.inflight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.queuedRows >= this.o.batchMaxRows || this.queuedBytes >= this.o.batchMaxBytes) {
+      this.pump(false);
+      return;
+    }
+    if (!this.timer && this.inflight < this.o.concurrency) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump(true);
+      }, this.o.batchTimeoutMs);
+    }
+  }
+
+  /** Starts INSERTs while slots are free: full batches always, partial ones when `partial`. */
+  private pump(partial: boolean): void {
+    while (this.queue.length > 0 && this.inflight < this.o.concurrency) {
+      const full = this.queuedRows >= this.o.batchMaxRows || this.queuedBytes >= this.o.batchMaxBytes;
+      if (!full && !partial) break;
+      const batch: Pending[] = [];
+      let rows = 0;
+      let bytes = 0;
+      while (this.queue.length > 0) {
+        const p = this.queue[0]!;
+        if (batch.length > 0 && (rows + p.rows.rows > this.o.batchMaxRows || bytes + p.bytes > this.o.batchMaxBytes)) break;
+        this.queue.shift();
+        batch.push(p);
+        rows += p.rows.rows;
+        bytes += p.bytes;
+      }
+      this.queuedRows -= rows;
+      this.queuedBytes -= bytes;
+      this.inflight++;
+      void this.insert(batch, rows).finally(() => {
+        this.inflight--;
+        this.pendingRows -= rows;
+        if (this.queue.length > 0) {
+          // What arrived during the INSERT is a batch already: no need to wait for the timer.
+          if (this.timer) {
+            clearTimeout(this.timer);
+            this.timer = undefined;
+          }
+          this.pump(true);
+        } else if (this.inflight === 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      });
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+    }
+    if (this.queue.length === 0 && this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async insert(batch: Pending[], rows: number): Promise<void> {
+    const owners = new Map<number, string>();
+    const keysets = new Map<number, string>();
+    const bodies: string[] = [];
+    for (const p of batch) {
+      for (const [k, v] of p.rows.owners) owners.set(k, v);
+      for (const [k, v] of p.rows.keysets) keysets.set(k, v);
+      bodies.push(p.rows.body);
+    }
+    const sql = insertSql(this.o.database, { body: bodies.join(''), owners, keysets });
+    const token = randomUUID();
+    const started = Date.now();
+    let attempt = 0;
+    for (;;) {
+      try {
+        await this.client.command({
+          query: sql,
+          clickhouse_settings: {
+            max_query_size: String(sql.length * 3 + 1_048_576),
+            insert_deduplication_token: token,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            async_insert: 0,
+            ...(this.o.distributed ? { distributed_foreground_insert: 1 } : {}),
+          },
+        });
+        this.down = undefined;
+        for (const p of batch) p.resolve();
+        return;
+      } catch (err) {
+        attempt++;
+        const info = classify(err);
+        const elapsed = Date.now() - started;
+        const final = !info.retryable || elapsed >= this.o.retryMaxElapsedMs || this.closed;
+        this.o.onError?.(describe(err, this.o.where, `insert of ${rows} spans (attempt ${attempt})`), final);
+        if (!final) {
+          await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt));
+          continue;
+        }
+        if (!info.retryable && batch.length > 1) {
+          // One caller's data may be at fault: insert each caller's rows on its own.
+          await Promise.all(batch.map((p) => this.insert([p], p.rows.rows).catch(() => undefined)));
+          return;
+        }
+        const e = toStorageError(err, this.o.where, `insert of ${rows} spans into ClickHouse failed`);
+        if (e instanceof RetryableError && (info.network || info.auth)) this.markDown(describe(err, this.o.where, 'insert failed'));
+        for (const p of batch) p.reject(e);
+        return;
+      }
+    }
+  }
+
+  private markDown(message: string): void {
+    if (this.down) return;
+    this.down = { since: Date.now(), message };
+    this.failQueued(new RetryableError(`the ClickHouse store is unavailable: ${message}`, { retryAfterMs: PROBE_INTERVAL_MS }));
+    const probe = async (): Promise<void> => {
+      this.probe = undefined;
+      if (this.closed) return;
+      const r = await this.client.ping().catch((e: unknown) => ({ success: false as const, error: e as Error }));
+      if (r.success) {
+        this.down = undefined;
+        return;
+      }
+      this.probe = setTimeout(() => void probe(), PROBE_INTERVAL_MS);
+      this.probe.unref();
+    };
+    this.probe = setTimeout(() => void probe(), PROBE_INTERVAL_MS);
+    this.probe.unref();
+  }
+
+  private failQueued(err: Error): void {
+    const q = this.queue;
+    this.queue = [];
+    for (const p of q) {
+      this.pendingRows -= p.rows.rows;
+      p.reject(err);
+    }
+    this.queuedRows = 0;
+    this.queuedBytes = 0;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
