@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { processEnv } from '../confmap/resolver.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,7 +24,7 @@ export interface SkuaProcess {
 export function spawnSkua(args: string[], opts: { env?: Record<string, string> } = {}): SkuaProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...opts.env },
+    env: { ...processEnv(), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -64,6 +64,12 @@ export interface ServiceOptions {
   readonly metrics?: SelfMetrics;
 }
 
+class StartInterrupted extends Error {
+  constructor() {
+    super('shutdown requested while starting');
+  }
+}
+
 export class Service {
   readonly logger: Logger;
   readonly metrics: SelfMetrics;
@@ -247,7 +253,7 @@ export class Service {
       }
       let phase = '';
       for (const inst of this.startOrder()) {
-        if (this.stopRequested) throw new Error('shutdown requested while starting');
+        if (this.stopRequested) throw new StartInterrupted();
         const label = `${inst.kind[0]!.toUpperCase()}${inst.kind.slice(1)}s`;
         if (phase !== inst.kind) {
           log.info(`Starting ${inst.kind}s...`);
@@ -263,11 +269,16 @@ export class Service {
         log.debug({ kind: inst.kind, name: inst.id.toString() }, `${label.slice(0, -1)} started.`);
       }
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'Failed to start');
+      if (this.stopRequested && !this.startFailed(err)) log.info('Start interrupted by shutdown');
+      else log.error({ err: (err as Error).message }, 'Failed to start');
       await this.shutdownAll().catch(() => undefined);
       throw err;
     }
     log.info(readyMessage);
+  }
+
+  private startFailed(err: unknown): boolean {
+    return !(err instanceof StartInterrupted);
   }
 
   /**

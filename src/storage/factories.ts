@@ -5,8 +5,9 @@
  */
 import type { StorageFactory } from './api.js';
 import { factory as memory } from './memory/factory.js';
+import { factory as clickhouse } from './clickhouse/factory.js';
 
-export const storageFactories: readonly StorageFactory<any>[] = [memory];
+export const storageFactories: readonly StorageFactory<any>[] = [memory, clickhouse];
 
 export function storageFactory(type: string): StorageFactory<any> | undefined {
   return storageFactories.find((f) => f.type === type);

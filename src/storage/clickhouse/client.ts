@@ -59,7 +59,8 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
   }
   if (slot) slot.refs++;
   else slot = { path: abs, refs: 1 };
-  const client = createClient({ connection, clickhouse_settings: settings });
+  // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
+  const client = createClient({ connection: connection as never, clickhouse_settings: settings });
   let closed = false;
   return {
     client,

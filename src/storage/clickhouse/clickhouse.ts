@@ -1,0 +1,445 @@
+/**
+ * The `clickhouse` backend: a TraceStore over ClickHouse (a server, a cluster, or the embedded
+ * chDB engine), with one SQL code path for all of them (see client.ts, schema.ts, writer.ts).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { PermanentError } from '../../component/errors.js';
+import type { TraceId, UnixNanos } from '../../pdata/model.js';
+import { Traces } from '../../pdata/traces.js';
+import type {
+  Capabilities,
+  DependencyLink,
+  FoundTraceId,
+  GetTraceParams,
+  Operation,
+  SpanKindName,
+  StorageContext,
+  TraceQuery,
+  TraceStore,
+} from '../api.js';
+import { spanKindNames } from '../api.js';
+import type { SelfMetrics } from '../../telemetry/metrics.js';
+import { durationMs } from '../../confmap/schema.js';
+import { ttlSeconds, type Config } from './config.js';
+import { connect, describe, toStorageError, type Connected } from './client.js';
+import { migrate } from './migrate.js';
+import { ATTR_TOKENS, T, tableRef, type SchemaOptions } from './schema.js';
+import { KIND_STRINGS, SELECT_COLUMNS, decodeRow, groupRows, type DecodedRow, type RawRow } from './rows.js';
+import { BatchWriter } from './writer.js';
+
+export interface ClickHouseStoreOptions {
+  readonly config: Config;
+  /** Backend name (for messages). */
+  readonly name: string;
+  readonly logger?: Logger;
+  readonly metrics?: SelfMetrics;
+  /** Tests only: stop migrations at this version (to create an "older" store). */
+  readonly schemaVersion?: number;
+}
+
+/** Traces per span-fetching query. */
+const FETCH_CHUNK = 50;
+const NS = 1_000_000_000n;
+
+const KIND_BY_NAME: Record<SpanKindName, string> = {
+  unspecified: 'Unspecified',
+  internal: 'Internal',
+  server: 'Server',
+  client: 'Client',
+  producer: 'Producer',
+  consumer: 'Consumer',
+};
+
+export class ClickHouseStore implements TraceStore {
+  private conn: Connected | undefined;
+  private writer: BatchWriter | undefined;
+  private starting: Promise<void> | undefined;
+  private closed = false;
+  private readonly schema: SchemaOptions;
+  private readonly log: Logger | undefined;
+
+  constructor(private readonly o: ClickHouseStoreOptions) {
+    this.schema = { database: o.config.database, ttlSeconds: ttlSeconds(o.config), cluster: o.config.cluster };
+    this.log = o.logger;
+  }
+
+  capabilities(): Capabilities {
+    return { findTraceIds: true, dependencies: true, durable: true };
+  }
+
+  /** Where the data lives (URL or path), for messages. */
+  get where(): string {
+    return this.conn?.where ?? (this.o.config.embedded ? this.o.config.embedded.path : (this.o.config.url ?? ''));
+  }
+
+  async start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.closed) throw new Error(`clickhouse backend "${this.o.name}" is closed`);
+    const what = `clickhouse backend "${this.o.name}"`;
+    const conn = await connect(this.o.config);
+    this.conn = conn;
+    try {
+      const ping = await conn.client.ping();
+      if (!ping.success) throw ping.error;
+      await migrate(conn.client, this.schema, {
+        create: this.o.config.create_schema,
+        where: conn.where,
+        logger: this.log,
+        ...(this.o.schemaVersion !== undefined ? { targetVersion: this.o.schemaVersion } : {}),
+      });
+    } catch (err) {
+      this.conn = undefined;
+      await conn.close().catch(() => undefined);
+      if (err instanceof PermanentError && /schema|version/i.test(err.message)) throw new Error(`${what}: ${err.message}`, { cause: err });
+      throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
+    }
+    const w = this.o.config.write;
+    this.writer = new BatchWriter(conn.client, {
+      database: this.schema.database,
+      batchMaxRows: w.batch_max_rows,
+      batchMaxBytes: w.batch_max_bytes,
+      batchTimeoutMs: durationMs(w.batch_timeout),
+      maxPendingRows: w.max_pending_rows,
+      concurrency: w.concurrency,
+      retryMaxElapsedMs: durationMs(w.retry_max_elapsed),
+      distributed: this.schema.cluster !== '',
+      where: conn.where,
+      onError: (message, final) => {
+        if (final) this.log?.error({ backend: this.o.name }, message);
+        else this.log?.warn({ backend: this.o.name }, message);
+      },
+    });
+    this.log?.info({ backend: this.o.name, where: conn.where, database: this.schema.database }, 'clickhouse store ready');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.starting?.catch(() => undefined);
+    const w = this.writer;
+    this.writer = undefined;
+    await w?.close();
+    const c = this.conn;
+    this.conn = undefined;
+    await c?.close();
+  }
+
+  private client(): ClickHouseClient {
+    if (!this.conn) throw new Error(`clickhouse backend "${this.o.name}" is not started`);
+    return this.conn.client;
+  }
+
+  /** Rows accepted and not yet inserted (for tests and metrics). */
+  get pendingRows(): number {
+    return this.writer?.pending ?? 0;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Writer
+  // ----------------------------------------------------------------------------------------------
+
+  writeTraces(td: Traces, ctx: StorageContext): Promise<void> {
+    if (!this.writer) return Promise.reject(new Error(`clickhouse backend "${this.o.name}" is not started`));
+    return this.writer.write(td, ctx.tenant);
+  }
+
+  /** Inserts what is waiting now (tests). */
+  async flush(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Queries
+  // ----------------------------------------------------------------------------------------------
+
+  private t(name: string): string {
+    return tableRef(this.schema, name);
+  }
+
+  private async rows<R>(query: string, params: Record<string, unknown>, what: string): Promise<R[]> {
+    try {
+      const rs = await this.client().query({ query, query_params: params, format: 'JSONCompactEachRow' });
+      return (await rs.json()) as R[];
+    } catch (err) {
+      throw toStorageError(err, this.where, what);
+    }
+  }
+
+  async getServices(ctx: StorageContext): Promise<string[]> {
+    const rows = await this.rows<[string]>(
+      `SELECT DISTINCT ServiceName FROM ${this.t(T.operations)} WHERE Tenant = {tenant:String} ORDER BY ServiceName`,
+      { tenant: ctx.tenant },
+      'get services',
+    );
+    return rows.map((r) => r[0]);
+  }
+
+  async getOperations(query: { serviceName: string; spanKind?: SpanKindName }, ctx: StorageContext): Promise<Operation[]> {
+    const kind = query.spanKind ? KIND_BY_NAME[query.spanKind] : undefined;
+    const rows = await this.rows<[string, string]>(
+      `SELECT DISTINCT SpanName, SpanKind FROM ${this.t(T.operations)} WHERE Tenant = {tenant:String} AND ServiceName = {service:String}` +
+        (kind ? ' AND SpanKind = {kind:String}' : ''),
+      { tenant: ctx.tenant, service: query.serviceName, kind },
+      'get operations',
+    );
+    const ops = rows.map(([name, k]) => ({ name, spanKind: kindName(k) }));
+    ops.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : spanKindNames.indexOf(a.spanKind || 'unspecified') - spanKindNames.indexOf(b.spanKind || 'unspecified')));
+    return ops;
+  }
+
+  async *getTraces(params: readonly GetTraceParams[], ctx: StorageContext): AsyncIterable<Traces[]> {
+    const seen = new Set<string>();
+    const list = params.filter((p) => !seen.has(p.traceId) && seen.add(p.traceId));
+    for (let i = 0; i < list.length; i += FETCH_CHUNK) {
+      const chunk = list.slice(i, i + FETCH_CHUNK);
+      const out = await this.fetchTraces(chunk, ctx);
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /** The spans of these traces; time hints (or the trace id → time range table) prune the scan. */
+  private async fetchTraces(list: readonly GetTraceParams[], ctx: StorageContext): Promise<Traces[]> {
+    const hinted = list.filter((p) => p.start !== undefined && p.end !== undefined);
+    const bare = list.filter((p) => p.start === undefined || p.end === undefined).map((p) => p.traceId);
+    const ranges: { id: TraceId; start: bigint; end: bigint }[] = hinted.map((p) => ({ id: p.traceId, start: p.start!, end: p.end! }));
+    if (bare.length > 0) {
+      for (const r of await this.traceRanges(bare, ctx)) ranges.push(r);
+    }
+    if (ranges.length === 0) return [];
+    // One condition per trace: each prunes to its minute(s) and its position in the sort key.
+    const conds: string[] = [];
+    const params: Record<string, unknown> = { tenant: ctx.tenant };
+    ranges.forEach((r, i) => {
+      params[`id${i}`] = r.id;
+      params[`s${i}`] = nsParam(r.start);
+      params[`e${i}`] = nsParam(r.end);
+      conds.push(`(TraceId = {id${i}:String} AND Timestamp >= fromUnixTimestamp64Nano({s${i}:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({e${i}:Int64}))`);
+    });
+    const raw = await this.rows<RawRow>(
+      `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`,
+      params,
+      'get traces',
+    );
+    return toTraces(raw);
+  }
+
+  /** trace id → [first, last] span start, from the lookup table (unknown ids are absent). */
+  private async traceRanges(ids: readonly string[], ctx: StorageContext): Promise<{ id: TraceId; start: bigint; end: bigint }[]> {
+    const rows = await this.rows<[string, string, string]>(
+      `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}
+       WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)} GROUP BY TraceId`,
+      { tenant: ctx.tenant, ids },
+      'look up trace time ranges',
+    );
+    return rows.map(([id, s, e]) => ({ id: id as TraceId, start: BigInt(s) * NS, end: (BigInt(e) + 1n) * NS }));
+  }
+
+  async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
+    const found: FoundTraceId[] = [];
+    for await (const chunk of this.findTraceIds(query, ctx)) found.push(...chunk);
+    for (let i = 0; i < found.length; i += FETCH_CHUNK) {
+      const chunk = found.slice(i, i + FETCH_CHUNK);
+      const traces = await this.fetchTraces(
+        chunk.map((f) => ({ traceId: f.traceId, ...(f.start !== undefined ? { start: f.start } : {}), ...(f.end !== undefined ? { end: f.end } : {}) })),
+        ctx,
+      );
+      // Keep the search order (newest first).
+      const byId = new Map<string, Traces>();
+      for (const td of traces) byId.set(firstTraceId(td), td);
+      const ordered = chunk.map((f) => byId.get(f.traceId)).filter((t): t is Traces => t !== undefined);
+      if (ordered.length > 0) yield ordered;
+    }
+  }
+
+  /**
+   * The search: spans matching every condition of `query` (on one span), newest first by the
+   * trace's latest matching span. It scans time windows backwards from the newest possible match,
+   * growing them ×4, until `searchDepth` traces are found or the time range is exhausted: a trace
+   * found in a later window always outranks those of earlier windows, so the result is exact.
+   */
+  async *findTraceIds(query: TraceQuery, ctx: StorageContext): AsyncIterable<FoundTraceId[]> {
+    if (!(query.searchDepth > 0)) throw new PermanentError('searchDepth must be > 0');
+    const depth = Math.floor(query.searchDepth);
+    const bounds = await this.searchBounds(query, ctx);
+    if (!bounds) return;
+    const { lo, hi, spans } = bounds;
+    const where: string[] = ['Tenant = {tenant:String}'];
+    const params: Record<string, unknown> = { tenant: ctx.tenant };
+    if (query.serviceName !== undefined) {
+      where.push('ServiceName = {service:String}');
+      params['service'] = query.serviceName;
+    }
+    if (query.operationName !== undefined) {
+      where.push('SpanName = {operation:String}');
+      params['operation'] = query.operationName;
+    }
+    if (query.spanKind !== undefined) {
+      where.push('SpanKind = {kind:String}');
+      params['kind'] = KIND_BY_NAME[query.spanKind];
+    }
+    if (query.durationMin !== undefined) {
+      where.push('Duration >= {dmin:UInt64}');
+      params['dmin'] = query.durationMin.toString();
+    }
+    if (query.durationMax !== undefined) {
+      where.push('Duration <= {dmax:UInt64}');
+      params['dmax'] = query.durationMax.toString();
+    }
+    let selective = query.durationMin !== undefined || query.durationMax !== undefined;
+    let i = 0;
+    for (const [k, v] of query.attributes ?? []) {
+      selective = true;
+      params[`tok${i}`] = `${k}=${v}`;
+      params[`k${i}`] = k;
+      params[`v${i}`] = v;
+      const has = (m: string) => (v === '' ? `(mapContains(${m}, {k${i}:String}) AND ${m}[{k${i}:String}] = '')` : `${m}[{k${i}:String}] = {v${i}:String}`);
+      // indexHint: the bloom filter skips granules without the token; the exact test decides.
+      where.push(
+        `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND (${has('SpanAttributes')} OR ${has('ResourceAttributes')} OR ${has('ScopeAttributes')}` +
+          ` OR arrayExists(m -> ${has('m')}, \`Events.Attributes\`) OR arrayExists(m -> ${has('m')}, \`Links.Attributes\`))`,
+      );
+      i++;
+    }
+    // First window: expected to hold ~20 matches per wanted trace when filters are loose.
+    const range = hi - lo;
+    const want = BigInt(depth * (selective ? 400 : 20));
+    let width = spans > want ? (range * want) / BigInt(spans) : range;
+    if (width < 1_000_000_000n) width = 1_000_000_000n;
+    const found: FoundTraceId[] = [];
+    const ids = new Set<string>();
+    let top = hi;
+    let first = true;
+    while (found.length < depth) {
+      const bottom = top - width > lo ? top - width : lo;
+      const p = { ...params, lo: nsParam(bottom), hi: nsParam(top), n: depth - found.length, seen: [...ids] };
+      const rows = await this.rows<[string, string]>(
+        `SELECT TraceId, toString(toUnixTimestamp64Nano(max(Timestamp))) AS t FROM ${this.t(T.spans)}
+         WHERE ${where.join(' AND ')}
+           AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp ${first ? '<=' : '<'} fromUnixTimestamp64Nano({hi:Int64})
+           ${ids.size > 0 ? 'AND TraceId NOT IN {seen:Array(String)}' : ''}
+         GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}`,
+        p,
+        'find traces',
+      );
+      for (const [id] of rows) {
+        if (ids.has(id)) continue;
+        ids.add(id);
+        found.push({ traceId: id as TraceId });
+      }
+      if (bottom <= lo) break;
+      top = bottom;
+      first = false;
+      width *= 4n;
+    }
+    if (found.length === 0) return;
+    // Bounds of each trace (all of its spans, not only the matching ones): getTraces hints.
+    const ranges = new Map((await this.traceRanges(found.map((f) => f.traceId), ctx)).map((r) => [r.id as string, r]));
+    yield found.map((f) => {
+      const r = ranges.get(f.traceId);
+      return r ? { traceId: f.traceId, start: r.start, end: r.end } : f;
+    });
+  }
+
+  /** The time range a search must cover: the query's, narrowed to where matching spans exist. */
+  private async searchBounds(query: TraceQuery, ctx: StorageContext): Promise<{ lo: bigint; hi: bigint; spans: number } | undefined> {
+    const where = ['Tenant = {tenant:String}'];
+    const params: Record<string, unknown> = { tenant: ctx.tenant };
+    if (query.serviceName !== undefined) {
+      where.push('ServiceName = {service:String}');
+      params['service'] = query.serviceName;
+    }
+    if (query.operationName !== undefined) {
+      where.push('SpanName = {operation:String}');
+      params['operation'] = query.operationName;
+    }
+    if (query.spanKind !== undefined) {
+      where.push('SpanKind = {kind:String}');
+      params['kind'] = KIND_BY_NAME[query.spanKind];
+    }
+    if (query.startTimeMin !== undefined) {
+      where.push('Date >= toDate(fromUnixTimestamp64Nano({smin:Int64}))');
+      params['smin'] = nsParam(query.startTimeMin);
+    }
+    if (query.startTimeMax !== undefined) {
+      where.push('Date <= toDate(fromUnixTimestamp64Nano({smax:Int64}))');
+      params['smax'] = nsParam(query.startTimeMax);
+    }
+    const [row] = await this.rows<[string, string, string]>(
+      `SELECT toString(toUnixTimestamp64Nano(min(FirstSeen))), toString(toUnixTimestamp64Nano(max(LastSeen))), toString(sum(Spans))
+       FROM ${this.t(T.operations)} WHERE ${where.join(' AND ')} HAVING count() > 0`,
+      params,
+      'find traces',
+    );
+    if (!row) return undefined;
+    let lo = BigInt(row[0]);
+    let hi = BigInt(row[1]);
+    if (query.startTimeMin !== undefined && query.startTimeMin > lo) lo = query.startTimeMin;
+    if (query.startTimeMax !== undefined && query.startTimeMax < hi) hi = query.startTimeMax;
+    if (lo > hi) return undefined;
+    return { lo, hi, spans: Number(row[2]) };
+  }
+
+  async getDependencies(query: { start: UnixNanos; end: UnixNanos }, ctx: StorageContext): Promise<DependencyLink[]> {
+    // Parent and child spans that started in the window, joined within their trace.
+    const rows = await this.rows<[string, string, string]>(
+      `SELECT p.ServiceName AS parent, c.ServiceName AS child, toString(count()) AS calls
+       FROM (SELECT cityHash64(TraceId, ParentSpanId) AS k, ServiceName FROM ${this.t(T.spans)}
+             WHERE Tenant = {tenant:String} AND ParentSpanId != ''
+               AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({hi:Int64})) AS c
+       INNER JOIN (SELECT cityHash64(TraceId, SpanId) AS k, ServiceName FROM ${this.t(T.spans)}
+             WHERE Tenant = {tenant:String}
+               AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({hi:Int64})) AS p
+       ON c.k = p.k
+       WHERE p.ServiceName != c.ServiceName
+       GROUP BY parent, child ORDER BY parent, child
+       SETTINGS join_algorithm = 'auto', max_bytes_in_join = 1073741824`,
+      { tenant: ctx.tenant, lo: nsParam(query.start), hi: nsParam(query.end) },
+      'get dependencies',
+    );
+    return rows.map(([parent, child, n]) => ({ parent, child, callCount: Number(n) }));
+  }
+
+  /** The engine's own client (tests and the benchmark). */
+  get clickhouse(): ClickHouseClient {
+    return this.client();
+  }
+
+  get database(): string {
+    return this.schema.database;
+  }
+}
+
+function kindName(k: string): SpanKindName {
+  const i = (KIND_STRINGS as readonly string[]).indexOf(k);
+  return spanKindNames[i < 0 ? 0 : i]!;
+}
+
+/** Nanoseconds as an Int64 parameter (clamped to DateTime64's range). */
+function nsParam(ns: bigint): string {
+  if (ns < 0n) return '0';
+  if (ns > 9_223_372_036_854_775_807n) return '9223372036854775807';
+  return ns.toString();
+}
+
+function firstTraceId(td: Traces): string {
+  for (const rs of td.resourceSpans()) for (const ss of rs.scopeSpans) for (const s of ss.spans) return s.traceId;
+  return '';
+}
+
+function toTraces(raw: readonly RawRow[]): Traces[] {
+  const byTrace = new Map<string, DecodedRow[]>();
+  for (const r of raw) {
+    const d = decodeRow(r);
+    let list = byTrace.get(d.span.traceId);
+    if (!list) byTrace.set(d.span.traceId, (list = []));
+    list.push(d);
+  }
+  const out: Traces[] = [];
+  for (const list of byTrace.values()) out.push(Traces.fromResourceSpans(groupRows(list)));
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * Schema migrations: `skua_schema_version` records every applied version. At start, a store at an
+ * older version is upgraded (when `create_schema` is true) or refused with a message saying what to
+ * do; a store written by a newer Skua is always refused (this code cannot know its layout).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { PermanentError } from '../../component/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION, T, tableRef, ttlExpression, ttlStatements, versionTableStatements, storageTable, type SchemaOptions } from './schema.js';
+
+export interface MigrateOptions {
+  readonly create: boolean;
+  readonly where: string;
+  readonly logger?: Logger | undefined;
+  /** Tests only: stop at this version. */
+  readonly targetVersion?: number;
+  readonly skuaVersion?: string;
+}
+
+/** The store's schema version: 0 when the database or version table does not exist. */
+export async function currentVersion(client: ClickHouseClient, o: SchemaOptions): Promise<number> {
+  const exists = await client.query({
+    query: 'SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+    query_params: { db: o.database, t: T.version },
+    format: 'JSONCompactEachRow',
+  });
+  const [[n]] = (await exists.json()) as [[number | string]];
+  if (Number(n) === 0) return 0;
+  const rs = await client.query({ query: `SELECT max(Version) FROM ${tableRef(o, T.version)}`, format: 'JSONCompactEachRow' });
+  const [[v]] = (await rs.json()) as [[number | string]];
+  return Number(v);
+}
+
+export async function migrate(client: ClickHouseClient, o: SchemaOptions, m: MigrateOptions): Promise<number> {
+  const target = m.targetVersion ?? SCHEMA_VERSION;
+  const have = await currentVersion(client, o);
+  const where = `${m.where} (database "${o.database}")`;
+  if (have > SCHEMA_VERSION) {
+    throw new PermanentError(
+      `the store at ${where} has schema version ${have}, written by a newer Skua; this Skua knows versions up to ${SCHEMA_VERSION}: upgrade Skua`,
+    );
+  }
+  if (have < target && !m.create) {
+    throw new PermanentError(
+      have === 0
+        ? `the store at ${where} has no Skua schema and create_schema is false: set create_schema: true once, or create it with the statements in docs/storage.md`
+        : `the store at ${where} has schema version ${have}; this Skua needs version ${target}: set create_schema: true to upgrade it`,
+    );
+  }
+  if (m.create) {
+    for (const s of versionTableStatements(o)) await command(client, s);
+    for (const mig of MIGRATIONS) {
+      if (mig.version <= have || mig.version > target) continue;
+      m.logger?.info({ version: mig.version, where }, `clickhouse schema: applying migration ${mig.version} (${mig.description})`);
+      for (const s of mig.statements(o)) await command(client, s);
+      await command(
+        client,
+        `INSERT INTO ${tableRef(o, T.version)} (Version, Description, SkuaVersion) VALUES (${mig.version}, {d:String}, {v:String})`,
+        { d: mig.description, v: m.skuaVersion ?? '' },
+      );
+    }
+    await applyTtl(client, o);
+  }
+  return Math.max(have, Math.min(target, SCHEMA_VERSION));
+}
+
+/** Brings every table's TTL to the configured one when it differs. */
+async function applyTtl(client: ClickHouseClient, o: SchemaOptions): Promise<void> {
+  const rs = await client.query({
+    query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+    query_params: { db: o.database, names: [storageTable(o, T.spans), storageTable(o, T.traceIdTs), storageTable(o, T.operations)] },
+    format: 'JSONCompactEachRow',
+  });
+  const engines = new Map(((await rs.json()) as [string, string][]).map(([n, e]) => [n, e]));
+  const stmts = ttlStatements(o);
+  const tables = ['spans', 'traceIdTs', 'operations'] as const;
+  for (let i = 0; i < tables.length; i++) {
+    const name = storageTable(o, T[tables[i]!]);
+    const engineFull = engines.get(name) ?? '';
+    const want = ttlExpression(o, tables[i]!);
+    const m = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull);
+    const have = m ? m[1]!.trim() : '';
+    if (have === want) continue;
+    if (!want && !have) continue;
+    await command(client, stmts[i]!, undefined, { materialize_ttl_after_modify: 0 });
+  }
+}
+
+async function command(client: ClickHouseClient, query: string, params?: Record<string, unknown>, settings?: Record<string, unknown>): Promise<void> {
+  await client.command({ query, ...(params ? { query_params: params } : {}), ...(settings ? { clickhouse_settings: settings as never } : {}) });
+}
