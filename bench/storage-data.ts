@@ -263,6 +263,8 @@ export interface DatasetFacts {
   endMs: number;
   services: Set<string>;
   operations: Set<string>;
+  /** Server spans that exist (for queries with every filter): service, operation, user id, duration. */
+  probes: { service: string; operation: string; userId: string; durationNs: number; traceId: string }[];
 }
 
 export function dataset(o: DatasetOptions): Dataset {
@@ -281,6 +283,7 @@ export function dataset(o: DatasetOptions): Dataset {
     endMs,
     services: new Set(),
     operations: new Set(),
+    probes: [],
   };
 
   const hex = (bytes: number): string => {
@@ -389,7 +392,6 @@ export function dataset(o: DatasetOptions): Dataset {
         const me = counter;
         const selfMs = call.kind === 'db' ? 0.3 + r() * r() * 40 : call.kind === 'cache' ? 0.05 + r() * 1.5 : call.kind === 'internal' ? 0.02 + r() * r() * 8 : 0.5 + r() * 3;
         let t = start + BigInt(Math.floor(selfMs * 300_000));
-        const serverAttrs = (): KeyValue[] => [];
         let failed = me === failAt;
         const svc = call.service;
         const thread = s('thread.name', `worker-${(r() * 16) | 0}`);
@@ -405,13 +407,11 @@ export function dataset(o: DatasetOptions): Dataset {
           }
           const serverStart = clientStart + BigInt(100_000 + ((r() * 400_000) | 0));
           let end = serverStart + BigInt(Math.floor(selfMs * 1_000_000));
-          const kids: bigint[] = [];
           let childFailed = false;
           const serverId = hex(8) as SpanId;
           let cursor = serverStart + 50_000n;
           for (const ch of call.children ?? []) {
             const [e, f] = visit(ch, svc, serverId, cursor);
-            kids.push(e);
             cursor = e + BigInt((r() * 200_000) | 0);
             if (f) childFailed = true;
           }
@@ -461,6 +461,9 @@ export function dataset(o: DatasetOptions): Dataset {
           });
           facts.services.add(svc);
           facts.operations.add(`${svc}\u0000${call.op}`);
+          const probe = { service: svc, operation: call.op, userId, durationNs: Number(end - serverStart), traceId };
+          if (facts.probes.length < 200) facts.probes.push(probe);
+          else if (r() < 0.0005) facts.probes[(r() * 200) | 0] = probe;
           const clientEnd = end + BigInt(50_000 + ((r() * 300_000) | 0));
           if (caller !== undefined) {
             spans.push({
@@ -497,8 +500,6 @@ export function dataset(o: DatasetOptions): Dataset {
             });
             facts.operations.add(`${caller}\u0000${method}`);
           }
-          void serverAttrs;
-          void kids;
           return [caller !== undefined ? clientEnd : end, failed];
         }
         if (call.kind === 'queue') {

@@ -11,6 +11,11 @@ import type { SelfMetrics } from '../telemetry/metrics.js';
 export interface Component {
   start(host: Host): Promise<void>;
   shutdown(): Promise<void>;
+  /**
+   * Optional: shutdown has begun upstream (receivers stop accepting). Send what is held now and
+   * stop waiting for more (e.g. a batch timer), so in-flight senders are answered promptly.
+   */
+  drain?(): void;
 }
 
 /** What a running component may ask of the service. */

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { components } from '../components.js';
+import { storageTypes } from '../storage/factories.js';
 import { ConfigErrors, formatConfigError } from '../confmap/errors.js';
 import { effectiveConfig, loadConfig, type ServiceConfig } from './config.js';
 
@@ -151,8 +152,8 @@ service:
       'exporters::jaeger_storage_exporter::trace_storage: invalid value "": required: the name of a backend under extensions::jaeger_storage::backends',
       'exporters::debug::verbosity: invalid value "loud"; expected one of: basic, normal, detailed',
       'extensions::jaeger_storage::backends::a::memory::max_traces: invalid value 0: too small: expected number to be >0',
-      'extensions::jaeger_storage::backends::b::badger: unknown storage type "badger"; supported storage types: memory',
-      'extensions::jaeger_storage::backends::c: a backend needs exactly one storage type; supported storage types: memory',
+      `extensions::jaeger_storage::backends::b::badger: unknown storage type "badger"; supported storage types: ${storageTypes().join(', ')}`,
+      `extensions::jaeger_storage::backends::c: a backend needs exactly one storage type; supported storage types: ${storageTypes().join(', ')}`,
       'extensions::healthcheckv2::http::endpoint: invalid value ":x": expected host:port (e.g. "localhost:4318" or "0.0.0.0:4318")',
       'service::telemetry::logs::level: invalid value "verbose"; expected one of: debug, info, warn, error, dpanic, panic, fatal',
     ]);
@@ -165,10 +166,7 @@ service:
 
   test('jaeger_storage: more than one type in a backend', () => {
     const errs = errorsOf(minimal, { more: ['extensions: {jaeger_storage: {backends: {x: {memory: {}, clickhouse: {}}}}}\nservice: {extensions: [jaeger_storage]}\n'] });
-    assert.deepEqual(errs, [
-      'extensions::jaeger_storage::backends::x::clickhouse: unknown storage type "clickhouse"; supported storage types: memory',
-      'extensions::jaeger_storage::backends::x: a backend needs exactly one storage type, found 2 (memory, clickhouse)',
-    ].filter((e) => !e.includes('clickhouse: unknown') || !factories.extensions.get('jaeger_storage')!.description.includes('clickhouse')));
+    assert.deepEqual(errs, ['extensions::jaeger_storage::backends::x: a backend needs exactly one storage type, found 2 (memory, clickhouse)']);
   });
 
   test('storage names must exist', () => {

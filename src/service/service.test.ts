@@ -162,6 +162,28 @@ service:
     assert.equal(await portOpen(used!), false, 'the receiver closed its port');
   });
 
+  test('storage extensions start before the extensions that read them, whatever the listed order', async () => {
+    const [q] = await freePorts(1);
+    const { logger, lines } = captureLogger();
+    const svc = await startService({
+      logger,
+      configs: [`yaml:${noMetrics}`],
+      yaml: `
+receivers: {otlp: {protocols: {http: {endpoint: "127.0.0.1:0"}}}}
+exporters: {jaeger_storage_exporter: {trace_storage: mem}}
+extensions:
+  jaeger_storage: {backends: {mem: {memory: {max_traces: 10}}}}
+  jaeger_query: {storage: {traces: mem}, http: {endpoint: "127.0.0.1:${q}"}}
+service:
+  extensions: [jaeger_query, jaeger_storage]
+  pipelines: {traces: {receivers: [otlp], exporters: [jaeger_storage_exporter]}}
+`,
+    });
+    await svc.shutdown();
+    const names = lines.filter((l) => l['kind'] === 'extension').map((l) => l['name']);
+    assert.equal(names[0], 'jaeger_storage', JSON.stringify(names));
+  });
+
   test('a component that fails to start: start rejects and everything created is shut down', async () => {
     const rec = new Recorder();
     const factories = withRecorder(rec);

@@ -10,7 +10,7 @@
  *   feed its exporters directly;
  * - components that are configured but not used by any pipeline (or, for extensions, not listed in
  *   service.extensions) are not created.
- * Start: own telemetry, extensions (in the listed order), exporters, processors (last to first in
+ * Start: own telemetry, extensions (in the listed order, storage first), exporters, processors (last to first in
  * each pipeline), receivers; then the log line "Everything is ready. Begin running and processing
  * data.". Shutdown: the reverse — receivers stop accepting and finish their in-flight requests,
  * processors flush what they hold into the still-running exporters, exporters finish, extensions
@@ -30,6 +30,7 @@ import type {
   ReceiverFactory,
 } from '../component/factory.js';
 import type { ComponentId, ComponentKind } from '../component/id.js';
+import { isStorageExtension } from '../storage/extension.js';
 import { createLogger } from '../telemetry/logger.js';
 import { SelfMetrics } from '../telemetry/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../telemetry/prometheus.js';
@@ -128,14 +129,24 @@ export class Service {
     const { config } = this;
     for (const w of config.warnings) this.logger.warn(w);
 
-    for (const id of config.extensions) {
-      const c = config.components.extension.get(id.toString())!;
-      const f = c.factory as ExtensionFactory<unknown>;
-      const ext: Extension = await f.create(this.settings('extension', id), c.config);
-      const inst: Instance = { name: `extension:${id}`, key: `extension:${id}`, kind: 'extension', id, component: ext };
-      this.extensions.set(id.toString(), inst);
-      this.extensionComponents.set(id.toString(), ext);
-      this.status.addExtension(inst.key);
+    // Extensions start in the listed order, except that storage extensions start first: the
+    // extensions that read storage (jaeger_query) depend on them, as Jaeger declares.
+    const created: Instance[] = [];
+    try {
+      for (const id of config.extensions) {
+        const c = config.components.extension.get(id.toString())!;
+        const f = c.factory as ExtensionFactory<unknown>;
+        const ext: Extension = await f.create(this.settings('extension', id), c.config);
+        created.push({ name: `extension:${id}`, key: `extension:${id}`, kind: 'extension', id, component: ext });
+      }
+    } finally {
+      // Registered even when a later one failed to be created, so that shutdown reaches them.
+      const ordered = [...created.filter((i) => isStorageExtension(i.component)), ...created.filter((i) => !isStorageExtension(i.component))];
+      for (const inst of ordered) {
+        this.extensions.set(inst.id.toString(), inst);
+        this.extensionComponents.set(inst.id.toString(), inst.component);
+        this.status.addExtension(inst.key);
+      }
     }
 
     // Exporters: one per id.
@@ -307,8 +318,7 @@ export class Service {
     this.status.setAll('stopping');
     const errors: Error[] = [];
     const order = this.startOrder().reverse();
-    // Processors stop upstream first: within a pipeline, first processor first (reverse of start).
-    for (const inst of order) {
+    const stop = async (inst: Instance): Promise<void> => {
       try {
         await inst.component.shutdown();
       } catch (err) {
@@ -316,7 +326,15 @@ export class Service {
         log.error({ kind: inst.kind, name: inst.id.toString(), err: (err as Error).message }, 'Failed to shut down');
       }
       this.status.set(inst.key, 'stopped');
-    }
+    };
+    // Receivers stop accepting first and wait for their in-flight requests; those requests may be
+    // held by a batch processor waiting for its timer, so processors are told to drain at once.
+    const receivers = order.filter((i) => i.kind === 'receiver');
+    const stoppingReceivers = Promise.all(receivers.map(stop));
+    for (const inst of order) if (inst.kind === 'processor') inst.component.drain?.();
+    await stoppingReceivers;
+    // Then the rest, upstream first: within a pipeline, first processor first (reverse of start).
+    for (const inst of order) if (inst.kind !== 'receiver') await stop(inst);
     await Promise.all(this.metricsServers.map((m) => m.close()));
     log.info('Shutdown complete.');
     if (errors.length > 0) throw new AggregateError(errors, `shutdown failed: ${errors.map((e) => e.message).join('; ')}`);

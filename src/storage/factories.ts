@@ -4,8 +4,8 @@
  * this list is imported by every command, including `skua validate`.
  */
 import type { StorageFactory } from './api.js';
-import { factory as memory } from './memory/factory.js';
 import { factory as clickhouse } from './clickhouse/factory.js';
+import { factory as memory } from './memory/factory.js';
 
 export const storageFactories: readonly StorageFactory<any>[] = [memory, clickhouse];
 

@@ -54,6 +54,21 @@ function make(next: TracesConsumer, over: Partial<Config> = {}, metrics = new Se
 }
 
 describe('batch processor', () => {
+  test('drain() sends what it holds at once and later data without waiting for the timer', async () => {
+    const sink = new SinkConsumer();
+    const b = make(sink, { send_batch_size: 1000, timeout: '30s' });
+    const started = Date.now();
+    const first = b.consumeTraces(traces(3), ctx);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sink.spanCount, 0, 'held until the timer or drain');
+    b.drain();
+    await first;
+    await b.consumeTraces(traces(2), ctx);
+    assert.equal(sink.spanCount, 5);
+    assert.ok(Date.now() - started < 5000, 'answered long before the 30 s timeout');
+    await b.shutdown();
+  });
+
   test('merges requests until send_batch_size, without copying, and resolves each caller after the export', async () => {
     const sink = new SinkConsumer();
     const b = make(sink, { send_batch_size: 10, timeout: '10s' });

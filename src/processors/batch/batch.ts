@@ -57,6 +57,8 @@ export class BatchProcessor implements Processor {
   private readonly limit: number;
   private readonly name: string;
   private stopping = false;
+  /** Shutdown has begun upstream: send every batch at once instead of waiting for its timer. */
+  private draining = false;
   private idleWaiters: (() => void)[] = [];
   private shutdownPromise: Promise<void> | undefined;
 
@@ -106,7 +108,7 @@ export class BatchProcessor implements Processor {
       }
       b.items.push({ td, waiter });
       b.spans += n;
-      if (this.timeoutMs === 0 || (this.cfg.send_batch_size > 0 && b.spans >= this.cfg.send_batch_size)) {
+      if (this.draining || this.timeoutMs === 0 || (this.cfg.send_batch_size > 0 && b.spans >= this.cfg.send_batch_size)) {
         this.flush(tenant);
       } else if (!b.timer) {
         b.timer = setTimeout(() => this.flush(tenant), this.timeoutMs);
@@ -191,6 +193,11 @@ export class BatchProcessor implements Processor {
       this.idleWaiters = [];
       for (const r of ws) r();
     }
+  }
+
+  drain(): void {
+    this.draining = true;
+    for (const tenant of [...this.batches.keys()]) this.flush(tenant);
   }
 
   shutdown(): Promise<void> {

@@ -145,7 +145,7 @@ export class OtlpReceiver implements Receiver {
       return undefined;
     } catch (err) {
       this.metrics.receiverRefusedSpans.inc(labels, n);
-      this.metrics.dropped('refused', this.id, n);
+      this.metrics.dropped('refused', this.id, n, err);
       this.log.debug({ err: errorMessage(err), spans: n, transport }, 'spans refused by the pipeline');
       return err ?? new Error('refused');
     }

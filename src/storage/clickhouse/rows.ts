@@ -39,13 +39,13 @@ export const STATUS_STRINGS = ['Unset', 'Ok', 'Error'] as const;
 // JSON text safe inside a ClickHouse heredoc ($$…$$): '$' never appears raw.
 // ------------------------------------------------------------------------------------------------
 
-function js(s: string): string {
+export function js(s: string): string {
   const j = JSON.stringify(s);
   return j.indexOf('$') < 0 ? j : j.replace(/\$/g, '\\u0024');
 }
 
 const keyCache = new Map<string, string>();
-function jsKey(k: string): string {
+export function jsKey(k: string): string {
   let j = keyCache.get(k);
   if (j === undefined) {
     j = js(k);
@@ -118,7 +118,7 @@ function fromTyped(t: Typed): AnyValue {
 }
 
 /** JSON of the type info of a non-string value ('' for strings). */
-function typeJson(v: AnyValue, s: string): string {
+export function typeJson(v: AnyValue, s: string): string {
   if ('stringValue' in v) return '';
   if ('boolValue' in v) return '"b"';
   if ('intValue' in v) return '"i"';
@@ -158,7 +158,7 @@ interface EncodedAttrs {
 }
 const EMPTY_ATTRS: EncodedAttrs = { json: '{}', types: '' };
 
-function encodeAttrs(attrs: readonly KeyValue[]): EncodedAttrs {
+export function encodeAttrs(attrs: readonly KeyValue[]): EncodedAttrs {
   const n = attrs.length;
   if (n === 0) return EMPTY_ATTRS;
   let json = '{';
@@ -279,6 +279,26 @@ export function newDictionaries(): Dictionaries {
   return { owners: new Dictionary(), keysets: new Dictionary() };
 }
 
+/** The owner tuple (see OWNER_TYPE) of spans of this tenant, resource and scope. */
+export function ownerJsonOf(tenantJson: string, resource: Resource, resourceSchemaUrl: string, scope: InstrumentationScope, scopeSchemaUrl: string): string {
+  const res = encodeAttrs(resource.attributes);
+  let service = '';
+  for (const kv of resource.attributes) {
+    if (kv.key === 'service.name' && 'stringValue' in kv.value) {
+      service = kv.value.stringValue;
+      break;
+    }
+  }
+  const resExtra = ownerExtraJson('r', resource.droppedAttributesCount, res.types);
+  const sc = encodeAttrs(scope.attributes);
+  const scExtra = ownerExtraJson('s', scope.droppedAttributesCount, sc.types);
+  const extra = resExtra && scExtra ? resExtra + ',' + scExtra : resExtra || scExtra;
+  return (
+    '[' + tenantJson + ',' + js(service) + ',' + res.json + ',' + js(resourceSchemaUrl) + ',' +
+    js(scope.name) + ',' + js(scope.version) + ',' + sc.json + ',' + js(scopeSchemaUrl) + ',' + js(extra) + ']'
+  );
+}
+
 function ownerExtraJson(key: string, dropped: number, types: string): string {
   if (!dropped && !types) return '';
   let o = '"' + key + '":{';
@@ -292,7 +312,7 @@ function ownerExtraJson(key: string, dropped: number, types: string): string {
 // ------------------------------------------------------------------------------------------------
 
 /** The largest time DateTime64(9) holds (Int64 nanoseconds). */
-const MAX_NS = 9_223_372_036_854_775_807n;
+export const MAX_NS = 9_223_372_036_854_775_807n;
 
 const HEX_RE = /^[0-9a-f]+$/;
 function checkId(id: string, len: number, what: string): void {
@@ -350,22 +370,9 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
   const keysets = new Map<number, string>();
   const tenantJson = js(tenant);
   for (const r of rs) {
-    const res = encodeAttrs(r.resource.attributes);
-    let service = '';
-    for (const kv of r.resource.attributes) {
-      if (kv.key === 'service.name' && 'stringValue' in kv.value) {
-        service = kv.value.stringValue;
-        break;
-      }
-    }
-    const resPart = tenantJson + ',' + js(service) + ',' + res.json + ',' + js(r.schemaUrl);
-    const resExtra = ownerExtraJson('r', r.resource.droppedAttributesCount, res.types);
     for (const ss of r.scopeSpans) {
       if (ss.spans.length === 0) continue;
-      const sc = encodeAttrs(ss.scope.attributes);
-      const scExtra = ownerExtraJson('s', ss.scope.droppedAttributesCount, sc.types);
-      const extra = resExtra && scExtra ? resExtra + ',' + scExtra : resExtra || scExtra;
-      const ownerJson = '[' + resPart + ',' + js(ss.scope.name) + ',' + js(ss.scope.version) + ',' + sc.json + ',' + js(ss.schemaUrl) + ',' + js(extra) + ']';
+      const ownerJson = ownerJsonOf(tenantJson, r.resource, r.schemaUrl, ss.scope, ss.schemaUrl);
       const id = dicts.owners.id(ownerJson);
       owners.set(id, ownerJson);
       const prefix = '[' + id + ',';
@@ -378,7 +385,7 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
   return { body, rows, owners, keysets };
 }
 
-const EMPTY_KEYSET = '[[],""]';
+export const EMPTY_KEYSET = '[[],""]';
 
 function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<number, string>): string {
   checkId(s.traceId, 32, 'trace id');

@@ -15,7 +15,9 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PermanentError, RetryableError } from '../../component/errors.js';
 import type { Traces } from '../../pdata/traces.js';
-import { encodeRows, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
+import { ProtoTraces } from '../../pdata/proto-view.js';
+import { encodeRows, js, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
+import { encodeProtoRows, type RowSink } from './rows-proto.js';
 import { insertSql } from './insert.js';
 import { classify, describe, toStorageError } from './client.js';
 
@@ -58,6 +60,9 @@ export class BatchWriter {
   private down: { since: number; message: string } | undefined;
   private probe: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
+  private draining = false;
+  /** When the last INSERT started (ms). */
+  private lastStart = 0;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -84,7 +89,7 @@ export class BatchWriter {
     }
     let rows: EncodedRows;
     try {
-      rows = encodeRows(td.resourceSpans(), tenant, this.dicts);
+      rows = encodeTraces(td, tenant, this.dicts);
     } catch (err) {
       return Promise.reject(err instanceof PermanentError ? err : new PermanentError(`cannot encode spans: ${(err as Error).message}`, { cause: err }));
     }
@@ -101,8 +106,13 @@ export class BatchWriter {
 
   /** Inserts what is queued now (used by close and tests). */
   async flush(): Promise<void> {
-    this.pump(true);
-    await this.idle();
+    this.draining = true;
+    try {
+      this.pump(true, true);
+      await this.idle();
+    } finally {
+      this.draining = false;
+    }
   }
 
   async close(): Promise<void> {
@@ -112,7 +122,7 @@ export class BatchWriter {
     this.probe = undefined;
     // A store that is down cannot take what is queued: fail it now rather than hang shutdown.
     if (this.down) this.failQueued(new RetryableError(`the ClickHouse store is unavailable: ${this.down.message}`, { retryAfterMs: 1000 }));
-    this.pump(true);
+    this.pump(true, true);
     await this.idle();
   }
 
@@ -121,24 +131,43 @@ export class BatchWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Full batches start as soon as a slot is free. Partial ones start at most once per
+   * `batch_timeout` (so a trickle of small writes makes few parts), right away after a quiet period.
+   */
   private schedule(): void {
+    if (this.queue.length === 0 || this.inflight >= this.o.concurrency) return;
     if (this.queuedRows >= this.o.batchMaxRows || this.queuedBytes >= this.o.batchMaxBytes) {
       this.pump(false);
       return;
     }
-    if (!this.timer && this.inflight < this.o.concurrency) {
+    const wait = this.lastStart + this.o.batchTimeoutMs - Date.now();
+    if (wait <= 0) {
+      this.pump(true);
+      return;
+    }
+    if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.pump(true);
-      }, this.o.batchTimeoutMs);
+      }, wait);
     }
   }
 
-  /** Starts INSERTs while slots are free: full batches always, partial ones when `partial`. */
-  private pump(partial: boolean): void {
+  /**
+   * Starts INSERTs while slots are free: full batches always; one partial batch when `partial`
+   * (every partial batch when `drain`, on flush and close).
+   */
+  private pump(partial: boolean, drain = false): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    let startedPartial = false;
     while (this.queue.length > 0 && this.inflight < this.o.concurrency) {
       const full = this.queuedRows >= this.o.batchMaxRows || this.queuedBytes >= this.o.batchMaxBytes;
-      if (!full && !partial) break;
+      if (!full && !drain && (!partial || startedPartial)) break;
+      if (!full) startedPartial = true;
       const batch: Pending[] = [];
       let rows = 0;
       let bytes = 0;
@@ -153,26 +182,23 @@ export class BatchWriter {
       this.queuedRows -= rows;
       this.queuedBytes -= bytes;
       this.inflight++;
+      this.lastStart = Date.now();
       void this.insert(batch, rows).finally(() => {
         this.inflight--;
         this.pendingRows -= rows;
         if (this.queue.length > 0) {
-          // What arrived during the INSERT is a batch already: no need to wait for the timer.
-          if (this.timer) {
-            clearTimeout(this.timer);
-            this.timer = undefined;
-          }
-          this.pump(true);
+          if (this.closed || this.draining) this.pump(true, true);
+          else this.schedule();
         } else if (this.inflight === 0) {
           for (const w of this.idleWaiters.splice(0)) w();
         }
       });
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
     }
-    if (this.queue.length === 0 && this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.queue.length > 0) {
+      if (!drain) this.schedule();
+    } else if (this.inflight === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
   }
 
   private async insert(batch: Pending[], rows: number): Promise<void> {
@@ -259,6 +285,26 @@ export class BatchWriter {
       this.timer = undefined;
     }
   }
+}
+
+/** Rows of every part: straight from protobuf bytes when the part is a decoded request. */
+export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): EncodedRows {
+  const parts = td.parts();
+  if (parts.length === 1 && !(parts[0] instanceof ProtoTraces)) return encodeRows(td.resourceSpans(), tenant, dicts);
+  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map() };
+  const tenantJson = js(tenant);
+  for (const p of parts) {
+    if (p instanceof ProtoTraces) {
+      encodeProtoRows(p, tenantJson, dicts, out);
+      continue;
+    }
+    const e = encodeRows(p.resourceSpans(), tenant, dicts);
+    out.body += e.body;
+    out.rows += e.rows;
+    for (const [k, v] of e.owners) out.owners.set(k, v);
+    for (const [k, v] of e.keysets) out.keysets.set(k, v);
+  }
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,42 @@
+/**
+ * TEST ONLY: ClickHouse stores on the embedded engine. chDB holds one data directory per process,
+ * so every store of a test process lives in one temporary directory, each in its own database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDefaultConfig, type Config } from './config.js';
+import { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse.js';
+
+let dir: string | undefined;
+let n = 0;
+
+/** The data directory shared by this process's embedded test stores (removed at exit). */
+export function testDataDir(): string {
+  if (!dir) {
+    dir = mkdtempSync(join(tmpdir(), 'skua-ch-test-'));
+    const d = dir;
+    process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+  }
+  return dir;
+}
+
+export function uniqueDatabase(prefix = 't'): string {
+  return `${prefix}_${process.pid}_${++n}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A config for an embedded store in the shared test directory, in a fresh database. */
+export function testConfig(over: Partial<Config> = {}): Config {
+  const base = createDefaultConfig();
+  return {
+    ...base,
+    embedded: { path: testDataDir() },
+    database: uniqueDatabase(),
+    ...over,
+    write: { ...base.write, batch_timeout: '5ms', ...(over.write ?? {}) },
+  };
+}
+
+export function newTestStore(over: Partial<Config> = {}, extra: Partial<ClickHouseStoreOptions> = {}): ClickHouseStore {
+  return new ClickHouseStore({ config: testConfig(over), name: 'test', ...extra });
+}
