@@ -8,7 +8,7 @@
  *   does); spans whose parent is missing get a warning ("incomplete trace");
  * - limitTraceSize: traces above `maxTraceSize` spans are truncated, with a warning.
  */
-import type { KeyValue, Span, SpanId } from '../pdata/model.js';
+import type { InstrumentationScope, KeyValue, Resource, Span, SpanId } from '../pdata/model.js';
 import { attrsKey, type QueryTrace, type SpanRow } from './model.js';
 import { formatGoDuration } from './params.js';
 
@@ -29,12 +29,16 @@ export function adjustTrace(t: QueryTrace, opts: AdjustOptions): void {
 // ---------------------------------------------------------------------------------------------
 
 function fingerprint(r: SpanRow): string {
-  const s = r.span;
+  return spanFingerprint(r.resource, r.scope, r.span);
+}
+
+/** Equal for copies of one span (same resource, scope and content): what deduplicateSpans removes. */
+export function spanFingerprint(resource: Resource, scope: InstrumentationScope, s: Span): string {
   return [
-    attrsKey(r.resource.attributes),
-    r.scope.name,
-    r.scope.version,
-    attrsKey(r.scope.attributes),
+    attrsKey(resource.attributes),
+    scope.name,
+    scope.version,
+    attrsKey(scope.attributes),
     s.parentSpanId,
     s.name,
     s.kind,

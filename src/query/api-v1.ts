@@ -151,6 +151,31 @@ export function registerV1(router: Router, o: V1Options): void {
     return tracesEnvelope(traces, query.searchDepth, null);
   });
 
+  // Skua's extension for search result lists: the same parameters as /api/traces, one summary per
+  // trace instead of the whole trace (see summary.ts). /api/traces itself stays as Jaeger has it.
+  router.get('/api/skua/trace-summaries', 'v1', async (ctx) => {
+    const raw = boolParam(ctx.query, ['raw']);
+    const idParams = ctx.query.getAll('traceID').filter((v) => v !== '');
+    if (idParams.length > 0) {
+      const ids = idParams.map((v) => traceIdParam(v, 'traceID'));
+      const found = await service.getTraceSummaries(ids.map((traceId) => ({ traceId })), { tenant: ctx.tenant }, { raw });
+      let missing = ids.filter((id) => !found.some((t) => t.traceID === id));
+      if (missing.length > 0 && o.archive) {
+        const more = await o.archive.getTraceSummaries(missing.map((traceId) => ({ traceId })), { tenant: ctx.tenant }, { raw });
+        found.push(...more);
+        missing = missing.filter((id) => !more.some((t) => t.traceID === id));
+      }
+      const order = new Map<string, number>();
+      ids.forEach((id, i) => order.has(id) || order.set(id, i));
+      found.sort((a, b) => (order.get(a.traceID) ?? 0) - (order.get(b.traceID) ?? 0));
+      const errors = [...new Set(missing)].map((id) => ({ msg: 'trace not found', traceID: id }));
+      return envelope(found, found.length, 0, errors.length > 0 ? errors : null);
+    }
+    const query = parseSearch(ctx.query, o.now());
+    const found = await service.findTraceSummaries(query, { tenant: ctx.tenant }, { raw });
+    return envelope(found, found.length, query.searchDepth);
+  });
+
   router.get('/api/traces/:traceID', 'v1', async (ctx) => {
     const id = traceIdParam(ctx.params.traceID ?? '', 'traceID');
     const raw = boolParam(ctx.query, ['raw']);

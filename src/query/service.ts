@@ -15,6 +15,7 @@ import type {
 } from '../storage/api.js';
 import { adjustTrace, type AdjustOptions } from './adjust.js';
 import { rowsByTrace, type QueryTrace } from './model.js';
+import { summarizeInto, type TraceSummary, type TraceSummaryBuilder } from './summary.js';
 
 export interface QueryServiceOptions extends AdjustOptions {}
 
@@ -60,6 +61,35 @@ export class QueryService {
     return [...byId.values()].slice(0, query.searchDepth).map((t) => this.finish(t, opts.raw));
   }
 
+  /**
+   * Summaries of the traces `findTraces` would return, in the same order, computed in one pass
+   * over the stored spans (no per-span rows, no adjusters but de-duplication unless `raw`).
+   */
+  async findTraceSummaries(query: TraceQuery, ctx: StorageContext, opts: { raw?: boolean } = {}): Promise<TraceSummary[]> {
+    const byId = new Map<TraceId, TraceSummaryBuilder>();
+    for await (const chunk of this.store.findTraces(query, ctx)) {
+      summarizeInto(chunk, byId, { dedupe: !opts.raw });
+      if (byId.size >= query.searchDepth) break;
+    }
+    return finishAll([...byId.values()].slice(0, query.searchDepth));
+  }
+
+  /** Summaries of the traces with these ids, in the order asked; missing ids are absent. */
+  async getTraceSummaries(params: readonly GetTraceParams[], ctx: StorageContext, opts: { raw?: boolean } = {}): Promise<TraceSummary[]> {
+    if (params.length === 0) return [];
+    const byId = new Map<TraceId, TraceSummaryBuilder>();
+    for await (const chunk of this.store.getTraces(params, ctx)) summarizeInto(chunk, byId, { dedupe: !opts.raw });
+    const seen = new Set<TraceId>();
+    const builders: TraceSummaryBuilder[] = [];
+    for (const p of params) {
+      const b = byId.get(p.traceId);
+      if (!b || seen.has(p.traceId)) continue;
+      seen.add(p.traceId);
+      builders.push(b);
+    }
+    return finishAll(builders);
+  }
+
   /** Dependency links over [end - lookback, end], merged per (parent, child). */
   async getDependencies(end: UnixNanos, lookback: UnixNanos, ctx: StorageContext): Promise<DependencyLink[]> {
     const links = await this.store.getDependencies({ start: end - lookback, end }, ctx);
@@ -77,6 +107,15 @@ export class QueryService {
     t.rows.sort((a, b) => cmpBig(a.span.startTimeUnixNano, b.span.startTimeUnixNano));
     return t;
   }
+}
+
+function finishAll(builders: readonly TraceSummaryBuilder[]): TraceSummary[] {
+  const out: TraceSummary[] = [];
+  for (const b of builders) {
+    const s = b.finish();
+    if (s) out.push(s);
+  }
+  return out;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request, Response } from 'playwright-core';
 import { bigTrace, dispatchTrace, toRequest } from './fixtures.js';
 import { ensureScreenshotDir, ensureUiBuilt, launchBrowser, sendOtlp, startSkua, waitForTrace, type Skua } from './harness.js';
 import { driveLoad, startDemo } from '../../examples/demo/demo.js';
@@ -91,21 +91,63 @@ describe('web UI against a running Skua', { timeout: 300_000 }, () => {
 
   test('search: all services, including the 50,000-span trace, sortable', async () => {
     await go('/search');
-    await page.click('[data-testid=find-traces]');
-    await page.waitForSelector('[data-testid=search-result]', { timeout: 60_000 });
+    const responses: Response[] = [];
+    const onResponse = (r: Response) => {
+      if (new URL(r.url()).pathname.includes('/api/')) responses.push(r);
+    };
+    page.on('response', onResponse);
+    try {
+      await page.click('[data-testid=find-traces]');
+      await page.waitForSelector('[data-testid=search-result]', { timeout: 60_000 });
+    } finally {
+      page.off('response', onResponse);
+    }
     assert.match(page.url(), /lookback=1h/);
     await page.selectOption('[data-testid=sort-select]', 'most-spans');
     const first = (await page.locator('[data-testid=search-result]').first().textContent()) ?? '';
     assert.match(first, /gateway: POST \/batch-import/);
     assert.match(first, /50000 spans/);
     assert.match(first, /orders \(\d+\)/, 'spans per service');
+    // The list and the scatter plot come from trace summaries, not whole traces.
+    const paths = responses.map((r) => new URL(r.url()).pathname);
+    assert.deepEqual(paths.filter((p) => p.endsWith('/api/traces')), [], 'no whole traces fetched');
+    const summary = responses.find((r) => new URL(r.url()).pathname.endsWith('/api/skua/trace-summaries'));
+    assert.ok(summary, `summaries fetched (${paths.join(', ')})`);
+    const summaryBytes = (await summary.body()).byteLength;
+    // What the page fetched before, for the same search: Jaeger's /api/traces (whole traces).
+    const whole = await fetch(`${skua.queryUrl}/api/traces${new URL(summary.url()).search}`);
+    const wholeBytes = (await whole.arrayBuffer()).byteLength;
+    assert.ok(wholeBytes > 20_000_000, `/api/traces for this search: ${wholeBytes} bytes`);
+    assert.ok(summaryBytes < 50_000, `summaries for this search: ${summaryBytes} bytes`);
   });
 
   test('search by trace ids, as Jaeger UI links do', async () => {
+    const requested: string[] = [];
+    const onRequest = (r: Request) => void requested.push(r.url());
+    page.on('request', onRequest);
     await go(`/search?traceID=${a.traceId}&traceID=${orphan.traceId}`);
     await page.waitForSelector('[data-testid=search-result]');
+    page.off('request', onRequest);
     assert.equal(await page.locator('[data-testid=search-result]').count(), 2);
     assert.match((await page.textContent('[data-testid=results]')) ?? '', /incomplete/);
+    assert.ok(requested.some((u) => u.includes(`/api/skua/trace-summaries?traceID=${a.traceId}&traceID=${orphan.traceId}`)), requested.join(', '));
+  });
+
+  test('search: a query API without trace summaries (an older Skua) still lists results from whole traces', async () => {
+    await page.route('**/api/skua/trace-summaries?**', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"data":null,"errors":[{"code":404,"msg":"no API route"}]}' }));
+    const requested: string[] = [];
+    const onRequest = (r: Request) => void requested.push(new URL(r.url()).pathname);
+    page.on('request', onRequest);
+    try {
+      await go('/search?service=frontend&tags=%7B%22fixture%22%3A%22compare%22%7D&lookback=1h&limit=20');
+      await page.waitForSelector('[data-testid=search-result]');
+      assert.equal(await page.locator('[data-testid=search-result]').count(), 2);
+      assert.match((await page.textContent('[data-testid=results]')) ?? '', /1 error/);
+      assert.ok(requested.some((p) => p.endsWith('/api/traces')), requested.join(', '));
+    } finally {
+      page.off('request', onRequest);
+      await page.unroute('**/api/skua/trace-summaries?**');
+    }
   });
 
   test('search: empty state names the search', async () => {

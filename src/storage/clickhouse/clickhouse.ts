@@ -40,6 +40,10 @@ export interface ClickHouseStoreOptions {
 
 /** Traces per span-fetching query. */
 const FETCH_CHUNK = 50;
+/** Traces starting within this span of time are fetched with one condition. */
+const GROUP_SPAN_NS = 10n * 60n * 1_000_000_000n;
+/** How long a search's span-rate estimate is reused. */
+const RATE_TTL_MS = 30_000;
 const NS = 1_000_000_000n;
 
 const KIND_BY_NAME: Record<SpanKindName, string> = {
@@ -58,6 +62,8 @@ export class ClickHouseStore implements TraceStore {
   private closed = false;
   private readonly schema: SchemaOptions;
   private readonly log: Logger | undefined;
+  /** Span rate per search key (tenant, service, operation, kind): sizes the first search window. */
+  private readonly rates = new Map<string, { at: number; perNs: number }>();
 
   constructor(private readonly o: ClickHouseStoreOptions) {
     this.schema = { database: o.config.database, ttlSeconds: ttlSeconds(o.config), cluster: o.config.cluster };
@@ -211,14 +217,24 @@ export class ClickHouseStore implements TraceStore {
       for (const r of await this.traceRanges(bare, ctx)) ranges.push(r);
     }
     if (ranges.length === 0) return [];
-    // One condition per trace: each prunes to its minute(s) and its position in the sort key.
+    // Traces close in time are fetched together: `TraceId IN (…)` within the hull of their time
+    // ranges (one primary-key lookup per minute), groups far apart as separate conditions.
+    ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const groups: { ids: string[]; start: bigint; end: bigint }[] = [];
+    for (const r of ranges) {
+      const g = groups[groups.length - 1];
+      if (g && r.start - g.start <= GROUP_SPAN_NS) {
+        g.ids.push(r.id);
+        if (r.end > g.end) g.end = r.end;
+      } else groups.push({ ids: [r.id], start: r.start, end: r.end });
+    }
     const conds: string[] = [];
     const params: Record<string, unknown> = { tenant: ctx.tenant };
-    ranges.forEach((r, i) => {
-      params[`id${i}`] = r.id;
-      params[`s${i}`] = nsParam(r.start);
-      params[`e${i}`] = nsParam(r.end);
-      conds.push(`(TraceId = {id${i}:String} AND Timestamp >= fromUnixTimestamp64Nano({s${i}:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({e${i}:Int64}))`);
+    groups.forEach((g, i) => {
+      params[`ids${i}`] = g.ids;
+      params[`s${i}`] = nsParam(g.start);
+      params[`e${i}`] = nsParam(g.end);
+      conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
     });
     const raw = await this.rows<RawRow>(
       `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`,
@@ -265,9 +281,25 @@ export class ClickHouseStore implements TraceStore {
   async *findTraceIds(query: TraceQuery, ctx: StorageContext): AsyncIterable<FoundTraceId[]> {
     if (!(query.searchDepth > 0)) throw new PermanentError('searchDepth must be > 0');
     const depth = Math.floor(query.searchDepth);
-    const bounds = await this.searchBounds(query, ctx);
-    if (!bounds) return;
-    const { lo, hi, spans } = bounds;
+    // With both time bounds given (the query APIs always give them), a recent estimate of the
+    // span rate is enough to size the first window; otherwise ask the operations table.
+    const rateKey = JSON.stringify([ctx.tenant, query.serviceName ?? null, query.operationName ?? null, query.spanKind ?? null]);
+    const cached = this.rates.get(rateKey);
+    let lo: bigint;
+    let hi: bigint;
+    let spans: number;
+    if (query.startTimeMin !== undefined && query.startTimeMax !== undefined && cached && Date.now() - cached.at < RATE_TTL_MS) {
+      lo = query.startTimeMin;
+      hi = query.startTimeMax;
+      if (lo > hi) return;
+      spans = Number(hi - lo) * cached.perNs;
+    } else {
+      const bounds = await this.searchBounds(query, ctx);
+      if (!bounds) return;
+      ({ lo, hi, spans } = bounds);
+      if (this.rates.size > 1000) this.rates.clear();
+      this.rates.set(rateKey, { at: Date.now(), perNs: bounds.span > 0n ? bounds.total / Number(bounds.span) : 0 });
+    }
     const where: string[] = ['Tenant = {tenant:String}'];
     const params: Record<string, unknown> = { tenant: ctx.tenant };
     if (query.serviceName !== undefined) {
@@ -308,7 +340,7 @@ export class ClickHouseStore implements TraceStore {
     // First window: expected to hold ~20 matches per wanted trace when filters are loose.
     const range = hi - lo;
     const want = BigInt(depth * (selective ? 400 : 20));
-    let width = spans > want ? (range * want) / BigInt(spans) : range;
+    let width = spans > Number(want) ? (range * want) / BigInt(Math.ceil(spans)) : range;
     if (width < 1_000_000_000n) width = 1_000_000_000n;
     const found: FoundTraceId[] = [];
     const ids = new Set<string>();
@@ -320,7 +352,7 @@ export class ClickHouseStore implements TraceStore {
       const rows = await this.rows<[string, string]>(
         `SELECT TraceId, toString(toUnixTimestamp64Nano(max(Timestamp))) AS t FROM ${this.t(T.spans)}
          WHERE ${where.join(' AND ')}
-           AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp ${first ? '<=' : '<'} fromUnixTimestamp64Nano({hi:Int64})
+           AND ${timeCond('lo', 'hi', !first)}
            ${ids.size > 0 ? 'AND TraceId NOT IN {seen:Array(String)}' : ''}
          GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}`,
         p,
@@ -346,7 +378,10 @@ export class ClickHouseStore implements TraceStore {
   }
 
   /** The time range a search must cover: the query's, narrowed to where matching spans exist. */
-  private async searchBounds(query: TraceQuery, ctx: StorageContext): Promise<{ lo: bigint; hi: bigint; spans: number } | undefined> {
+  private async searchBounds(
+    query: TraceQuery,
+    ctx: StorageContext,
+  ): Promise<{ lo: bigint; hi: bigint; spans: number; total: number; span: bigint } | undefined> {
     const where = ['Tenant = {tenant:String}'];
     const params: Record<string, unknown> = { tenant: ctx.tenant };
     if (query.serviceName !== undefined) {
@@ -378,10 +413,14 @@ export class ClickHouseStore implements TraceStore {
     if (!row) return undefined;
     let lo = BigInt(row[0]);
     let hi = BigInt(row[1]);
+    const total = Number(row[2]);
+    const span = hi - lo;
     if (query.startTimeMin !== undefined && query.startTimeMin > lo) lo = query.startTimeMin;
     if (query.startTimeMax !== undefined && query.startTimeMax < hi) hi = query.startTimeMax;
     if (lo > hi) return undefined;
-    return { lo, hi, spans: Number(row[2]) };
+    // Spans in [lo, hi], assuming a steady rate over the data's own extent.
+    const spans = span > 0n ? total * (Number(hi - lo) / Number(span)) : total;
+    return { lo, hi, spans, total, span };
   }
 
   async getDependencies(query: { start: UnixNanos; end: UnixNanos }, ctx: StorageContext): Promise<DependencyLink[]> {
@@ -389,11 +428,9 @@ export class ClickHouseStore implements TraceStore {
     const rows = await this.rows<[string, string, string]>(
       `SELECT p.ServiceName AS parent, c.ServiceName AS child, toString(count()) AS calls
        FROM (SELECT cityHash64(TraceId, ParentSpanId) AS k, ServiceName FROM ${this.t(T.spans)}
-             WHERE Tenant = {tenant:String} AND ParentSpanId != ''
-               AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({hi:Int64})) AS c
+             WHERE Tenant = {tenant:String} AND ParentSpanId != '' AND ${timeCond('lo', 'hi')}) AS c
        INNER JOIN (SELECT cityHash64(TraceId, SpanId) AS k, ServiceName FROM ${this.t(T.spans)}
-             WHERE Tenant = {tenant:String}
-               AND Timestamp >= fromUnixTimestamp64Nano({lo:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({hi:Int64})) AS p
+             WHERE Tenant = {tenant:String} AND ${timeCond('lo', 'hi')}) AS p
        ON c.k = p.k
        WHERE p.ServiceName != c.ServiceName
        GROUP BY parent, child ORDER BY parent, child
@@ -412,6 +449,17 @@ export class ClickHouseStore implements TraceStore {
   get database(): string {
     return this.schema.database;
   }
+}
+
+/**
+ * Spans that started in [lo, hi] (`hi` exclusive when `open`), written so that the primary key
+ * (Tenant, toStartOfMinute(Timestamp), TraceId, …) prunes: ClickHouse does not derive the minute
+ * bound from a Timestamp range by itself.
+ */
+function timeCond(lo: string, hi: string, open = false): string {
+  const l = `fromUnixTimestamp64Nano({${lo}:Int64})`;
+  const h = `fromUnixTimestamp64Nano({${hi}:Int64})`;
+  return `toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h}) AND Timestamp >= ${l} AND Timestamp ${open ? '<' : '<='} ${h}`;
 }
 
 function kindName(k: string): SpanKindName {

@@ -69,13 +69,21 @@ class Out {
   }
   /** A string known to be ASCII. */
   ascii(s: string): void {
-    this.ensure(s.length);
-    this.pos += this.buf.latin1Write(s, this.pos);
+    const n = s.length;
+    this.ensure(n);
+    if (n > 32) {
+      this.pos += this.buf.write(s, this.pos, 'latin1');
+      return;
+    }
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
   }
   /** Any string, as UTF-8. */
   str(s: string): void {
     this.ensure(s.length * 3);
-    this.pos += this.buf.utf8Write(s, this.pos);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
   hex(src: Uint8Array, off: number, n: number): void {
     this.ensure(n * 2);
@@ -132,6 +140,7 @@ const TAG_COMPLEX = 6;
 
 interface KeysetEntry {
   readonly id: number;
+  readonly json: string;
   /** Key bytes, each preceded by its length (u16), for verification. */
   readonly keyBytes: Uint8Array;
   readonly tags: Uint8Array;
@@ -184,7 +193,7 @@ function keysetId(dicts: Dictionaries, src: Uint8Array, n: number, h1: number, h
   if (list) {
     for (const e of list) {
       if (sameKeys(e, src, n)) {
-        if (!keysets.has(e.id)) keysets.set(e.id, keysetJson(src, n, complex));
+        if (!keysets.has(e.id)) keysets.set(e.id, e.json);
         return e.id;
       }
     }
@@ -208,11 +217,11 @@ function keysetId(dicts: Dictionaries, src: Uint8Array, n: number, h1: number, h
     kb.set(src.subarray(kOff[i]!, kOff[i]! + len), p);
     p += len;
   }
-  const entry: KeysetEntry = { id, keyBytes: kb, tags: tags.slice(0, n) };
+  const entry: KeysetEntry = { id, json: keysetJson(src, n, complex), keyBytes: kb, tags: tags.slice(0, n) };
   if (cache.size > 20_000) cache.clear();
   if (list) list.push(entry);
   else cache.set(key, [entry]);
-  if (!keysets.has(id)) keysets.set(id, keysetJson(src, n, complex));
+  if (!keysets.has(id)) keysets.set(id, entry.json);
   return id;
 }
 
@@ -248,6 +257,7 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
   const prefixes = new Map<number, string>();
   const n = p.rows === null ? t.n : p.rows.length;
   const out = new Out(t.buf.length + n * 64);
+  const reader = new Reader(t.buf, 0, 0);
   for (let i = 0; i < n; i++) {
     const row = p.rows === null ? i : p.rows[i]!;
     const sc = t.rows[row * ROW_WORDS + F_SCOPE]!;
@@ -262,17 +272,18 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
       prefixes.set(sc, prefix);
     }
     out.ascii(prefix);
-    encodeProtoSpan(t, row, out, dicts, sink.keysets);
+    encodeProtoSpan(t, row, reader, out, dicts, sink.keysets);
   }
   sink.body += out.toString();
   sink.rows += n;
 }
 
-function encodeProtoSpan(t: SpanTable, row: number, out: Out, dicts: Dictionaries, keysets: Map<number, string>): void {
+function encodeProtoSpan(t: SpanTable, row: number, r: Reader, out: Out, dicts: Dictionaries, keysets: Map<number, string>): void {
   const buf = t.buf;
   const rw = t.rows;
   const base = row * ROW_WORDS;
-  const r = new Reader(buf, rw[base + F_OFF]!, rw[base + F_END]!);
+  r.pos = rw[base + F_OFF]!;
+  r.end = rw[base + F_END]!;
   let traceStateOff = -1;
   let traceStateEnd = -1;
   let flags = 0;
@@ -288,7 +299,6 @@ function encodeProtoSpan(t: SpanTable, row: number, out: Out, dicts: Dictionarie
   let h1 = 0x811c9dc5;
   let h2 = 0x12345678;
   let complexAt = '';
-  let simpleAt = '';
   let events: string | undefined;
   let evx = '';
   let anyEvx = false;
@@ -369,13 +379,16 @@ function encodeProtoSpan(t: SpanTable, row: number, out: Out, dicts: Dictionarie
           else if ('stringValue' in value) vals.str(js(value.stringValue));
           else {
             const s = anyValueString(value);
-            vals.str(js(s));
             const ty = typeJson(value, s);
             if (ty.length === 3) {
+              // bool, int, double, base64, empty: their string forms need no escaping
               tagCode = TAG_LETTERS.indexOf(ty[1]!);
-              simpleAt += (simpleAt === '' ? '' : ',') + jsKey(utf8(buf, ko, ke)) + ':' + ty;
+              vals.byte(0x22);
+              vals.ascii(s);
+              vals.byte(0x22);
             } else {
               tagCode = TAG_COMPLEX;
+              vals.str(js(s));
               complexAt += (complexAt === '' ? '' : ',') + jsKey(utf8(buf, ko, ke)) + ':' + ty;
             }
           }
@@ -564,7 +577,14 @@ function encodeProtoSpan(t: SpanTable, row: number, out: Out, dicts: Dictionarie
   const complex = complexAt !== '';
   if (na > 0) {
     k = keysetId(dicts, buf, na, h1, h2, complex, keysets);
-    if (complex) x += ',"at":{' + (simpleAt === '' ? '' : simpleAt + ',') + complexAt + '}';
+    if (complex) {
+      let simpleAt = '';
+      for (let i = 0; i < na; i++) {
+        const tc = tags[i]!;
+        if (tc !== TAG_STRING && tc !== TAG_COMPLEX) simpleAt += (simpleAt === '' ? '' : ',') + jsKey(utf8(buf, kOff[i]!, kOff[i]! + kLen[i]!)) + ':"' + TAG_LETTERS[tc] + '"';
+      }
+      x += ',"at":{' + (simpleAt === '' ? '' : simpleAt + ',') + complexAt + '}';
+    }
   } else if (!keysets.has(0)) {
     keysets.set(0, EMPTY_KEYSET);
   }

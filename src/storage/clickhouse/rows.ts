@@ -451,9 +451,10 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
   vals += ']';
   let k = 0;
   if (na > 0) {
-    k = dict.id(sig);
-    if (!keysets.has(k)) keysets.set(k, '[' + keys + '],' + js(types === '' ? '' : '"at":{' + types + '}') + ']');
-    if (complex !== '') {
+    if (complex === '') {
+      k = dict.id(sig);
+      if (!keysets.has(k)) keysets.set(k, '[' + keys + '],' + js(types === '' ? '' : '"at":{' + types + '}') + ']');
+    } else {
       // complex values: the full typed value in the row's Extra; the key set holds no types then
       x += ',"at":{' + (types === '' ? '' : types + ',') + complex + '}';
       k = dict.id(sig + '\u0003');

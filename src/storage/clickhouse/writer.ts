@@ -61,6 +61,8 @@ export class BatchWriter {
   private probe: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private draining = false;
+  /** Writes being encoded (not yet queued). */
+  private encoding = 0;
   /** When the last INSERT started (ms). */
   private lastStart = 0;
 
@@ -87,21 +89,41 @@ export class BatchWriter {
         }),
       );
     }
+    // Counted before encoding: concurrent writes see each other's rows at once.
+    this.pendingRows += td.spanCount;
+    this.encoding++;
+    return this.encodeAndQueue(td, tenant).finally(() => {
+      this.encoding--;
+      this.checkIdle();
+    });
+  }
+
+  private async encodeAndQueue(td: Traces, tenant: string): Promise<void> {
     let rows: EncodedRows;
     try {
-      rows = encodeTraces(td, tenant, this.dicts);
+      rows = await encodeTracesAsync(td, tenant, this.dicts);
     } catch (err) {
-      return Promise.reject(err instanceof PermanentError ? err : new PermanentError(`cannot encode spans: ${(err as Error).message}`, { cause: err }));
+      this.pendingRows -= td.spanCount;
+      throw err instanceof PermanentError ? err : new PermanentError(`cannot encode spans: ${(err as Error).message}`, { cause: err });
     }
-    if (rows.rows === 0) return Promise.resolve();
+    this.pendingRows += rows.rows - td.spanCount;
+    if (rows.rows === 0) return;
+    if (this.down) {
+      this.pendingRows -= rows.rows;
+      throw new RetryableError(`the ClickHouse store is unavailable: ${this.down.message}`, { retryAfterMs: PROBE_INTERVAL_MS });
+    }
     return new Promise<void>((resolve, reject) => {
       const bytes = rows.body.length;
       this.queue.push({ rows, bytes, resolve, reject });
       this.queuedRows += rows.rows;
       this.queuedBytes += bytes;
-      this.pendingRows += rows.rows;
-      this.schedule();
+      if (this.closed || this.draining) this.pump(true, true);
+      else this.schedule();
     });
+  }
+
+  private checkIdle(): void {
+    if (this.inflight === 0 && this.queue.length === 0 && this.encoding === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Inserts what is queued now (used by close and tests). */
@@ -127,7 +149,7 @@ export class BatchWriter {
   }
 
   private idle(): Promise<void> {
-    if (this.inflight === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.inflight === 0 && this.queue.length === 0 && this.encoding === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -189,16 +211,12 @@ export class BatchWriter {
         if (this.queue.length > 0) {
           if (this.closed || this.draining) this.pump(true, true);
           else this.schedule();
-        } else if (this.inflight === 0) {
-          for (const w of this.idleWaiters.splice(0)) w();
-        }
+        } else this.checkIdle();
       });
     }
     if (this.queue.length > 0) {
       if (!drain) this.schedule();
-    } else if (this.inflight === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
-    }
+    } else this.checkIdle();
   }
 
   private async insert(batch: Pending[], rows: number): Promise<void> {
@@ -285,6 +303,29 @@ export class BatchWriter {
       this.timer = undefined;
     }
   }
+}
+
+/** Longest the encoding runs before it lets other work in (ms). */
+const ENCODE_SLICE_MS = 4;
+
+/** encodeTraces, part by part, yielding to the event loop every few milliseconds. */
+export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dictionaries): Promise<EncodedRows> {
+  const parts = td.parts();
+  if (parts.length === 1) return encodeTraces(td, tenant, dicts);
+  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map() };
+  let sliceStart = performance.now();
+  for (const p of parts) {
+    const e = encodeTraces(p, tenant, dicts);
+    out.body += e.body;
+    out.rows += e.rows;
+    for (const [k, v] of e.owners) out.owners.set(k, v);
+    for (const [k, v] of e.keysets) out.keysets.set(k, v);
+    if (performance.now() - sliceStart > ENCODE_SLICE_MS) {
+      await new Promise<void>((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+  }
+  return out;
 }
 
 /** Rows of every part: straight from protobuf bytes when the part is a decoded request. */

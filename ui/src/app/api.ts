@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'react';
 import { href } from './router.js';
-import { parseJaegerJson } from '../lib/jaeger-json.js';
+import { convertJaegerTrace, parseJaegerJson, type JaegerTrace } from '../lib/jaeger-json.js';
 import { parseOtlpJson } from '../lib/otlp-json.js';
 import type { UiTrace } from '../lib/model.js';
+import { parseTraceSummaries, resultFromSummary, type SearchResult } from '../lib/search-results.js';
+import { summarize } from '../lib/summary.js';
 
 /** Why a request failed, in the terms the UI shows. */
 export type ApiFailure =
@@ -89,6 +91,22 @@ export function uploadedTrace(id: string): UiTrace | undefined {
 }
 export function uploadedTraces(): UiTrace[] {
   return [...uploaded.values()];
+}
+
+/**
+ * Search results for /api/traces parameters (a search, or `traceID=…` repeated): one summary per
+ * trace from Skua's /api/skua/trace-summaries. A query API without that route (an older Skua, or
+ * Jaeger behind the dev server's proxy) answers 404 or its UI page: then whole traces from
+ * /api/traces are summarised here, as before.
+ */
+export async function searchTraces(q: URLSearchParams, signal?: AbortSignal): Promise<SearchResult[]> {
+  try {
+    return parseTraceSummaries(await fetchJson<unknown>(`/api/skua/trace-summaries?${q.toString()}`, signal));
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.failure.kind !== 'not-found' && e.failure.kind !== 'bad-response')) throw e;
+  }
+  const env = await fetchJson<Envelope<JaegerTrace[] | null>>(`/api/traces?${q.toString()}`, signal);
+  return (env.data ?? []).map((t) => resultFromSummary(summarize(convertJaegerTrace(t))));
 }
 
 const traceCache = new Map<string, Promise<UiTrace>>();

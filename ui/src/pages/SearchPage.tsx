@@ -1,9 +1,8 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { fetchJson, useQuery, type Envelope } from '../app/api.js';
+import { fetchJson, searchTraces, useQuery, type Envelope } from '../app/api.js';
 import { navigate, useRoute } from '../app/router.js';
 import { EmptyState, ErrorState, Link, ServiceDot, Spinner } from '../components/common.js';
-import { convertJaegerTrace, type JaegerTrace } from '../lib/jaeger-json.js';
-import { summarize, type TraceSummary } from '../lib/summary.js';
+import type { SearchResult } from '../lib/search-results.js';
 import { hashColor } from '../lib/color.js';
 import { formatAgo, formatDuration, formatTimestamp } from '../lib/format.js';
 import {
@@ -123,7 +122,7 @@ function SearchForm(props: { initial: SearchState }) {
   );
 }
 
-function ScatterPlot(props: { results: readonly TraceSummary[] }) {
+function ScatterPlot(props: { results: readonly SearchResult[] }) {
   const { results } = props;
   if (results.length === 0) return null;
   const W = 1000;
@@ -157,7 +156,7 @@ function ScatterPlot(props: { results: readonly TraceSummary[] }) {
   );
 }
 
-function ResultCard(props: { r: TraceSummary; maxDuration: number; checked: boolean; onCheck: (v: boolean) => void }) {
+function ResultCard(props: { r: SearchResult; maxDuration: number; checked: boolean; onCheck: (v: boolean) => void }) {
   const { r } = props;
   return (
     <div className={`result ${r.errorCount ? 'has-errors' : ''}`} data-testid="search-result">
@@ -174,7 +173,7 @@ function ResultCard(props: { r: TraceSummary; maxDuration: number; checked: bool
       <div className="result-body">
         <span className="pill">{r.spanCount} spans</span>
         {r.errorCount > 0 && <span className="pill pill-error">{r.errorCount} error{r.errorCount === 1 ? '' : 's'}</span>}
-        {r.orphanCount > 0 && <span className="pill pill-warn" title="incomplete trace: parent span not received">incomplete</span>}
+        {r.incomplete && <span className="pill pill-warn" title="incomplete trace: parent span not received">incomplete</span>}
         {r.services.slice(0, 8).map((s) => (
           <span key={s.service} className="pill svc" title={`${s.count} spans${s.errors ? `, ${s.errors} errors` : ''}`}>
             <ServiceDot color={hashColor(s.service)} />
@@ -189,7 +188,7 @@ function ResultCard(props: { r: TraceSummary; maxDuration: number; checked: bool
   );
 }
 
-function sortResults(list: TraceSummary[], key: SortKey): TraceSummary[] {
+function sortResults(list: SearchResult[], key: SortKey): SearchResult[] {
   const l = [...list];
   switch (key) {
     case 'recent': return l.sort((a, b) => b.startUs - a.startUs);
@@ -203,11 +202,11 @@ function sortResults(list: TraceSummary[], key: SortKey): TraceSummary[] {
 function Results(props: { search: SearchState; queryKey: string; traceIds: string[] }) {
   const [sort, setSort] = useState<SortKey>('recent');
   const [selected, setSelected] = useState<string[]>([]);
-  const res = useQuery(props.queryKey, async (signal) => {
+  // One summary per trace, not whole traces: a 50,000-span result must not cost megabytes.
+  const res = useQuery(props.queryKey, (signal) => {
     // Jaeger UI's /search?traceID=a&traceID=b lists those traces.
     const q = props.traceIds.length > 0 ? new URLSearchParams(props.traceIds.map((id) => ['traceID', id])) : searchToApiQuery(props.search);
-    const env = await fetchJson<Envelope<JaegerTrace[] | null>>(`/api/traces?${q.toString()}`, signal);
-    return (env.data ?? []).map((t) => summarize(convertJaegerTrace(t)));
+    return searchTraces(q, signal);
   });
   const sorted = useMemo(() => (res.status === 'ok' ? sortResults(res.data, sort) : []), [res, sort]);
   if (res.status === 'loading') return <Spinner label="Searching traces…" />;
