@@ -213,7 +213,12 @@ describe('the packed package, installed as the image installs it', () => {
     // Without ui/dist the query extension answers a placeholder page; the image must carry the built UI, so
     // `npm run build` (run by prepare) has to build ui/dist and package.json "files" has to list it.
     assert.doesNotMatch(text, /was not built/, 'the packed package has no ui/dist: add the UI build to `npm run build` and "ui/dist" to package.json "files"');
-    assert.match(text, /<script[^>]+type="module"/, 'the UI index loads its bundle');
+    assert.match(text, /<div id="root">/, 'the UI index has the app root');
+    const bundle = /["'](\.\/assets\/index-[^"']+\.js)["']/.exec(text);
+    assert.ok(bundle, 'the UI index loads its hashed bundle');
+    const js = await fetch(new URL(bundle[1]!, `http://127.0.0.1:${ports.query}/`));
+    assert.equal(js.status, 200, `the bundle ${bundle[1]} is served`);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
   });
 
   test('SIGTERM stops it cleanly', async () => {

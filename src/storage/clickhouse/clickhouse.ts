@@ -323,17 +323,40 @@ export class ClickHouseStore implements TraceStore {
       params['dmax'] = query.durationMax.toString();
     }
     let selective = query.durationMin !== undefined || query.durationMax !== undefined;
+    const attrs = [...(query.attributes ?? [])];
+    // Where each key may be outside the index (resource, scope, link attributes).
+    const sources = new Map<string, Set<string>>();
+    if (attrs.length > 0) {
+      const rows = await this.rows<[string, string]>(
+        `SELECT DISTINCT Key, Source FROM ${this.t(T.attributeKeys)} WHERE Tenant = {tenant:String} AND Key IN {keys:Array(String)}`,
+        { tenant: ctx.tenant, keys: attrs.map(([k]) => k) },
+        'find traces',
+      );
+      for (const [k, src] of rows) {
+        let set = sources.get(k);
+        if (!set) sources.set(k, (set = new Set()));
+        set.add(src);
+      }
+    }
     let i = 0;
-    for (const [k, v] of query.attributes ?? []) {
+    for (const [k, v] of attrs) {
       selective = true;
       params[`tok${i}`] = `${k}=${v}`;
       params[`k${i}`] = k;
       params[`v${i}`] = v;
       const has = (m: string) => (v === '' ? `(mapContains(${m}, {k${i}:String}) AND ${m}[{k${i}:String}] = '')` : `${m}[{k${i}:String}] = {v${i}:String}`);
-      // indexHint: the bloom filter skips granules without the token; the exact test decides.
+      const src = sources.get(k);
+      const others: string[] = [];
+      if (src?.has('resource')) others.push(has('ResourceAttributes'));
+      if (src?.has('scope')) others.push(has('ScopeAttributes'));
+      if (src?.has('link')) others.push(`arrayExists(m -> ${has('m')}, \`Links.Attributes\`)`);
+      // The bloom filter on span and event attributes skips granules; when the key also occurs in
+      // resource/scope/link attributes those are tested on every row of the window.
+      const indexed = `(${has('SpanAttributes')} OR arrayExists(m -> ${has('m')}, \`Events.Attributes\`))`;
       where.push(
-        `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND (${has('SpanAttributes')} OR ${has('ResourceAttributes')} OR ${has('ScopeAttributes')}` +
-          ` OR arrayExists(m -> ${has('m')}, \`Events.Attributes\`) OR arrayExists(m -> ${has('m')}, \`Links.Attributes\`))`,
+        others.length === 0
+          ? `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND ${indexed}`
+          : `(${indexed} OR ${others.join(' OR ')})`,
       );
       i++;
     }

@@ -6,7 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { PermanentError } from '../../component/errors.js';
-import { MIGRATIONS, SCHEMA_VERSION, T, tableRef, ttlExpression, ttlStatements, versionTableStatements, storageTable, type SchemaOptions } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION, T, TTL_TABLES, tableRef, ttlExpression, ttlStatements, versionTableStatements, storageTable, type SchemaOptions } from './schema.js';
 
 export interface MigrateOptions {
   readonly create: boolean;
@@ -66,22 +66,20 @@ export async function migrate(client: ClickHouseClient, o: SchemaOptions, m: Mig
 
 /** Brings every table's TTL to the configured one when it differs. */
 async function applyTtl(client: ClickHouseClient, o: SchemaOptions): Promise<void> {
+  const names = TTL_TABLES.map(([name]) => storageTable(o, name));
   const rs = await client.query({
     query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-    query_params: { db: o.database, names: [storageTable(o, T.spans), storageTable(o, T.traceIdTs), storageTable(o, T.operations)] },
+    query_params: { db: o.database, names },
     format: 'JSONCompactEachRow',
   });
   const engines = new Map(((await rs.json()) as [string, string][]).map(([n, e]) => [n, e]));
   const stmts = ttlStatements(o);
-  const tables = ['spans', 'traceIdTs', 'operations'] as const;
-  for (let i = 0; i < tables.length; i++) {
-    const name = storageTable(o, T[tables[i]!]);
-    const engineFull = engines.get(name) ?? '';
-    const want = ttlExpression(o, tables[i]!);
-    const m = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull);
-    const have = m ? m[1]!.trim() : '';
+  for (let i = 0; i < TTL_TABLES.length; i++) {
+    const engineFull = engines.get(names[i]!);
+    if (engineFull === undefined) continue;
+    const want = ttlExpression(o, TTL_TABLES[i]![1]);
+    const have = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1]?.trim() ?? '';
     if (have === want) continue;
-    if (!want && !have) continue;
     await command(client, stmts[i]!, undefined, { materialize_ttl_after_modify: 0 });
   }
 }

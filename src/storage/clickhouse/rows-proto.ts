@@ -9,7 +9,7 @@ import type { AnyValue, KeyValue } from '../../pdata/model.js';
 import type { ProtoTraces, SpanTable } from '../../pdata/proto-view.js';
 import { Reader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, DecodeError, utf8 } from '../../pdata/wire.js';
 import { anyValueString } from '../../pdata/values.js';
-import { EMPTY_KEYSET, MAX_NS, encodeAttrs, js, jsKey, ownerJsonOf, typeJson, type Dictionaries } from './rows.js';
+import { EMPTY_KEYSET, MAX_NS, encodeAttrs, js, jsKey, noteKeys, ownerJsonOf, typeJson, type Dictionaries } from './rows.js';
 
 const ROW_WORDS = 14;
 const F_OFF = 0;
@@ -36,6 +36,7 @@ export interface RowSink {
   rows: number;
   readonly owners: Map<number, string>;
   readonly keysets: Map<number, string>;
+  readonly attrKeys: Set<string>;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -265,20 +266,32 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
     if (prefix === undefined) {
       const scope = t.scopes[sc]!;
       const res = t.resources[scope.resource]!;
-      const ownerJson = ownerJsonOf(tenantJson, t.resource(scope.resource), res.schemaUrl, t.scope(sc), scope.schemaUrl);
+      const resource = t.resource(scope.resource);
+      const sco = t.scope(sc);
+      noteKeys(sink.attrKeys, 'resource', resource.attributes);
+      noteKeys(sink.attrKeys, 'scope', sco.attributes);
+      const ownerJson = ownerJsonOf(tenantJson, resource, res.schemaUrl, sco, scope.schemaUrl);
       const id = dicts.owners.id(ownerJson);
       sink.owners.set(id, ownerJson);
       prefix = '[' + id + ',';
       prefixes.set(sc, prefix);
     }
     out.ascii(prefix);
-    encodeProtoSpan(t, row, reader, out, dicts, sink.keysets);
+    encodeProtoSpan(t, row, reader, out, dicts, sink.keysets, sink.attrKeys);
   }
   sink.body += out.toString();
   sink.rows += n;
 }
 
-function encodeProtoSpan(t: SpanTable, row: number, r: Reader, out: Out, dicts: Dictionaries, keysets: Map<number, string>): void {
+function encodeProtoSpan(
+  t: SpanTable,
+  row: number,
+  r: Reader,
+  out: Out,
+  dicts: Dictionaries,
+  keysets: Map<number, string>,
+  attrKeys: Set<string>,
+): void {
   const buf = t.buf;
   const rw = t.rows;
   const base = row * ROW_WORDS;
@@ -485,6 +498,7 @@ function encodeProtoSpan(t: SpanTable, row: number, r: Reader, out: Out, dicts: 
           const sep = nl > 0 ? ',' : '';
           lkTids += sep + js(tid);
           lkSids += sep + js(sid);
+          noteKeys(attrKeys, 'link', attrs);
           lkStates += sep + js(state);
           const a = encodeAttrs(attrs);
           lkAttrs += sep + a.json;

@@ -357,6 +357,16 @@ export interface EncodedRows {
   readonly owners: Map<number, string>;
   /** Key set id → key set JSON (heredoc-safe). */
   readonly keysets: Map<number, string>;
+  /**
+   * Attribute keys found outside the search index (resource, scope, link attributes), as
+   * `source \0 key`: the search learns from them where to look (see schema T.attributeKeys).
+   */
+  readonly attrKeys: Set<string>;
+}
+
+/** Records the keys of non-indexed attributes (resource, scope, link) in `into`. */
+export function noteKeys(into: Set<string>, source: 'resource' | 'scope' | 'link', attrs: readonly KeyValue[]): void {
+  for (const kv of attrs) into.add(source + '\u0000' + kv.key);
 }
 
 /**
@@ -368,21 +378,25 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
   let rows = 0;
   const owners = new Map<number, string>();
   const keysets = new Map<number, string>();
+  const attrKeys = new Set<string>();
   const tenantJson = js(tenant);
   for (const r of rs) {
     for (const ss of r.scopeSpans) {
       if (ss.spans.length === 0) continue;
+      noteKeys(attrKeys, 'resource', r.resource.attributes);
+      noteKeys(attrKeys, 'scope', ss.scope.attributes);
       const ownerJson = ownerJsonOf(tenantJson, r.resource, r.schemaUrl, ss.scope, ss.schemaUrl);
       const id = dicts.owners.id(ownerJson);
       owners.set(id, ownerJson);
       const prefix = '[' + id + ',';
       for (const span of ss.spans) {
         body += encodeSpan(span, prefix, dicts.keysets, keysets);
+        for (const l of span.links) noteKeys(attrKeys, 'link', l.attributes);
         rows++;
       }
     }
   }
-  return { body, rows, owners, keysets };
+  return { body, rows, owners, keysets, attrKeys };
 }
 
 export const EMPTY_KEYSET = '[[],""]';

@@ -38,22 +38,23 @@ export const T = {
   operations: 'skua_operations',
   operationsMv: 'skua_operations_mv',
   version: 'skua_schema_version',
+  attributeKeys: 'skua_attribute_keys',
 } as const;
 
 /** Rows per granule of the span table: a trace lookup reads one granule. */
 export const INDEX_GRANULARITY = 1024;
 
 /**
- * The attribute tokens of a span (`key=value` over its own, its events', links', resource's and
- * scope's attributes), as the skip index and the search share it: a query's `has(ATTR_TOKENS, 'k=v')`
- * must repeat the index expression exactly for ClickHouse to use the index.
+ * The attribute tokens the skip index holds: `key=value` of a span's own and its events'
+ * attributes. A query's `has(ATTR_TOKENS, 'k=v')` must repeat the index expression exactly for
+ * ClickHouse to use the index. Resource, scope and link attributes are left out on purpose: they
+ * are searched by the exact condition alone (resource values repeat over many spans, so a bloom
+ * filter would rarely skip a granule for them, and indexing them doubled the index's insert and
+ * merge cost).
  */
 export const ATTR_TOKENS =
   "arrayConcat(arrayMap((k, v) -> concat(k, '=', v), mapKeys(SpanAttributes), mapValues(SpanAttributes)), " +
-  "arrayMap((k, v) -> concat(k, '=', v), mapKeys(ResourceAttributes), mapValues(ResourceAttributes)), " +
-  "arrayFlatten(arrayMap(m -> arrayMap((k, v) -> concat(k, '=', v), mapKeys(m), mapValues(m)), `Events.Attributes`)), " +
-  "arrayFlatten(arrayMap(m -> arrayMap((k, v) -> concat(k, '=', v), mapKeys(m), mapValues(m)), `Links.Attributes`)), " +
-  "arrayMap((k, v) -> concat(k, '=', v), mapKeys(ScopeAttributes), mapValues(ScopeAttributes)))";
+  "arrayFlatten(arrayMap(m -> arrayMap((k, v) -> concat(k, '=', v), mapKeys(m), mapValues(m)), `Events.Attributes`)))";
 
 export interface Migration {
   readonly version: number;
@@ -88,10 +89,9 @@ function ttlClause(o: SchemaOptions, column: string): string {
   return o.ttlSeconds > 0 ? `\nTTL toDateTime(${column}) + toIntervalSecond(${o.ttlSeconds})` : '';
 }
 
-/** The TTL expression of a table as ClickHouse shows it in `engine_full` ('' = none). */
-export function ttlExpression(o: SchemaOptions, table: 'spans' | 'traceIdTs' | 'operations'): string {
-  const col = table === 'spans' ? 'Timestamp' : table === 'traceIdTs' ? 'Start' : 'Date';
-  return o.ttlSeconds > 0 ? `toDateTime(${col}) + toIntervalSecond(${o.ttlSeconds})` : '';
+/** The TTL expression of a table with this TTL column, as ClickHouse shows it in `engine_full` ('' = none). */
+export function ttlExpression(o: SchemaOptions, column: string): string {
+  return o.ttlSeconds > 0 ? `toDateTime(${column}) + toIntervalSecond(${o.ttlSeconds})` : '';
 }
 
 /** A Distributed table over `<name>_local` (cluster mode only). */
@@ -150,7 +150,10 @@ export const MIGRATIONS: readonly Migration[] = [
           `PARTITION BY toDate(Timestamp)\n` +
           `ORDER BY (Tenant, toStartOfMinute(Timestamp), TraceId, Timestamp)` +
           ttlClause(o, 'Timestamp') +
-          `\nSETTINGS index_granularity = ${INDEX_GRANULARITY}, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000`,
+          `\nSETTINGS index_granularity = ${INDEX_GRANULARITY}, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000,` +
+          // Merge less eagerly (more parts at once, fewer rewrites of each row): merges were ~40%
+          // of the CPU of ingest; parts older than 30 minutes are merged anyway.
+          ` merge_selector_base = 20, min_parts_to_merge_at_once = 8, min_age_to_force_merge_seconds = 1800`,
         ...distributed(o, T.spans, 'cityHash64(TraceId)'),
         `CREATE TABLE IF NOT EXISTS ${tableRef(o, tits)}${onCluster(o)} (
     Tenant LowCardinality(String) CODEC(ZSTD(1)),
@@ -190,11 +193,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'attribute search index',
+    description: 'attribute search: index of span and event attributes, keys of the others',
     statements(o) {
-      // Added to existing parts lazily: older parts are searched without the index (still correct).
+      const keys = storageTable(o, T.attributeKeys);
       return [
+        // Added to existing parts lazily: older parts are searched without the index (still correct).
         `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)} ADD INDEX IF NOT EXISTS idx_attr_tokens ${ATTR_TOKENS} TYPE bloom_filter(0.01) GRANULARITY 1`,
+        // Which keys occur in resource, scope or link attributes (written by Skua before the spans
+        // that carry them): a search for any other key relies on the index alone.
+        `CREATE TABLE IF NOT EXISTS ${tableRef(o, keys)}${onCluster(o)} (
+    Tenant LowCardinality(String),
+    Source LowCardinality(String),
+    Key String,
+    Date Date
+)\n` +
+          `ENGINE = ${o.cluster ? `ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${o.database}/${keys}', '{replica}')` : 'ReplacingMergeTree'}\n` +
+          `PARTITION BY Date\nORDER BY (Tenant, Key, Source)` +
+          ttlClause(o, 'Date') +
+          `\nSETTINGS ttl_only_drop_parts = 1`,
+        ...distributed(o, T.attributeKeys, 'rand()'),
       ];
     },
   },
@@ -216,14 +233,18 @@ export function versionTableStatements(o: SchemaOptions): string[] {
   ];
 }
 
+/** Data tables and their TTL column. */
+export const TTL_TABLES = [
+  [T.spans, 'Timestamp'],
+  [T.traceIdTs, 'Start'],
+  [T.operations, 'Date'],
+  [T.attributeKeys, 'Date'],
+] as const;
+
 /** Statements that set the TTL of every data table to `o.ttlSeconds` (for an existing store). */
 export function ttlStatements(o: SchemaOptions): string[] {
   const out: string[] = [];
-  for (const [name, col] of [
-    [T.spans, 'Timestamp'],
-    [T.traceIdTs, 'Start'],
-    [T.operations, 'Date'],
-  ] as const) {
+  for (const [name, col] of TTL_TABLES) {
     const table = `${tableRef(o, storageTable(o, name))}${onCluster(o)}`;
     out.push(o.ttlSeconds > 0 ? `ALTER TABLE ${table} MODIFY TTL toDateTime(${col}) + toIntervalSecond(${o.ttlSeconds})` : `ALTER TABLE ${table} REMOVE TTL`);
   }

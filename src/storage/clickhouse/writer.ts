@@ -19,6 +19,7 @@ import { ProtoTraces } from '../../pdata/proto-view.js';
 import { encodeRows, js, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
 import { encodeProtoRows, type RowSink } from './rows-proto.js';
 import { insertSql } from './insert.js';
+import { T, tableRef } from './schema.js';
 import { classify, describe, toStorageError } from './client.js';
 
 export interface WriterOptions {
@@ -37,6 +38,7 @@ export interface WriterOptions {
 }
 
 interface Pending {
+  readonly tenant: string;
   readonly rows: EncodedRows;
   readonly bytes: number;
   resolve(): void;
@@ -61,6 +63,9 @@ export class BatchWriter {
   private probe: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private draining = false;
+  /** Non-indexed attribute keys known to be recorded (tenant \0 source \0 key), for `knownDay`. */
+  private readonly knownKeys = new Set<string>();
+  private knownDay = 0;
   /** Writes being encoded (not yet queued). */
   private encoding = 0;
   /** When the last INSERT started (ms). */
@@ -114,7 +119,7 @@ export class BatchWriter {
     }
     return new Promise<void>((resolve, reject) => {
       const bytes = rows.body.length;
-      this.queue.push({ rows, bytes, resolve, reject });
+      this.queue.push({ tenant, rows, bytes, resolve, reject });
       this.queuedRows += rows.rows;
       this.queuedBytes += bytes;
       if (this.closed || this.draining) this.pump(true, true);
@@ -231,9 +236,20 @@ export class BatchWriter {
     const sql = insertSql(this.o.database, { body: bodies.join(''), owners, keysets });
     const token = randomUUID();
     const started = Date.now();
+    const keys = this.newKeys(batch);
     let attempt = 0;
     for (;;) {
       try {
+        if (keys.length > 0) {
+          // Before the spans: a search must never miss spans whose keys it was not told about.
+          await this.client.command({
+            query: `INSERT INTO ${tableRef(this.o, T.attributeKeys)} (Tenant, Source, Key, Date) VALUES ${keys.map((_, i) => `({t${i}:String}, {s${i}:String}, {k${i}:String}, today())`).join(', ')}`,
+            query_params: Object.fromEntries(keys.flatMap((k, i) => [[`t${i}`, k[0]], [`s${i}`, k[1]], [`k${i}`, k[2]]])),
+            clickhouse_settings: { async_insert: 0 },
+          });
+          for (const k of keys) this.knownKeys.add(k.join('\u0000'));
+          keys.length = 0;
+        }
         await this.client.command({
           query: sql,
           clickhouse_settings: {
@@ -268,6 +284,28 @@ export class BatchWriter {
         return;
       }
     }
+  }
+
+  /** (tenant, source, key) of non-indexed attributes not yet recorded today. */
+  private newKeys(batch: readonly Pending[]): [string, string, string][] {
+    const day = Math.floor(Date.now() / 86_400_000);
+    if (day !== this.knownDay) {
+      this.knownKeys.clear(); // re-recorded daily, so that retention never drops a key in use
+      this.knownDay = day;
+    }
+    const out: [string, string, string][] = [];
+    const seen = new Set<string>();
+    for (const p of batch) {
+      for (const sk of p.rows.attrKeys) {
+        const id = p.tenant + '\u0000' + sk;
+        if (this.knownKeys.has(id) || seen.has(id)) continue;
+        seen.add(id);
+        const i = sk.indexOf('\u0000');
+        out.push([p.tenant, sk.slice(0, i), sk.slice(i + 1)]);
+      }
+    }
+    if (this.knownKeys.size > 100_000) this.knownKeys.clear();
+    return out;
   }
 
   private markDown(message: string): void {
@@ -312,7 +350,7 @@ const ENCODE_SLICE_MS = 4;
 export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dictionaries): Promise<EncodedRows> {
   const parts = td.parts();
   if (parts.length === 1) return encodeTraces(td, tenant, dicts);
-  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map() };
+  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
   let sliceStart = performance.now();
   for (const p of parts) {
     const e = encodeTraces(p, tenant, dicts);
@@ -320,6 +358,7 @@ export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dicti
     out.rows += e.rows;
     for (const [k, v] of e.owners) out.owners.set(k, v);
     for (const [k, v] of e.keysets) out.keysets.set(k, v);
+    for (const k of e.attrKeys) out.attrKeys.add(k);
     if (performance.now() - sliceStart > ENCODE_SLICE_MS) {
       await new Promise<void>((r) => setImmediate(r));
       sliceStart = performance.now();
@@ -332,7 +371,7 @@ export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dicti
 export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): EncodedRows {
   const parts = td.parts();
   if (parts.length === 1 && !(parts[0] instanceof ProtoTraces)) return encodeRows(td.resourceSpans(), tenant, dicts);
-  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map() };
+  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
   const tenantJson = js(tenant);
   for (const p of parts) {
     if (p instanceof ProtoTraces) {
@@ -344,6 +383,7 @@ export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): E
     out.rows += e.rows;
     for (const [k, v] of e.owners) out.owners.set(k, v);
     for (const [k, v] of e.keysets) out.keysets.set(k, v);
+    for (const k of e.attrKeys) out.attrKeys.add(k);
   }
   return out;
 }
