@@ -611,6 +611,7 @@ export function dataset(o: DatasetOptions): Dataset {
       };
 
       visit(flow, undefined, '', startNs);
+      facts.endMs = Math.ceil(startMs) + 1000; // the data's own end (the last trace's start, and a bit)
       if (failAt > counter) failAt = -1;
       facts.traces++;
       facts.spans += spans.length;

@@ -42,6 +42,8 @@ export interface ClickHouseStoreOptions {
 const FETCH_CHUNK = 50;
 /** Traces starting within this span of time are fetched with one condition. */
 const GROUP_SPAN_NS = 10n * 60n * 1_000_000_000n;
+/** Spans of a trace are looked up over at most this many minutes (a year) from its first span. */
+const MAX_TRACE_MINUTES = 527_040;
 /** How long a search's span-rate estimate is reused. */
 const RATE_TTL_MS = 30_000;
 const NS = 1_000_000_000n;
@@ -62,6 +64,8 @@ export class ClickHouseStore implements TraceStore {
   private closed = false;
   private readonly schema: SchemaOptions;
   private readonly log: Logger | undefined;
+  /** Schema version of the open store. */
+  private version = 0;
   /** Span rate per search key (tenant, service, operation, kind): sizes the first search window. */
   private readonly rates = new Map<string, { at: number; perNs: number }>();
 
@@ -92,7 +96,7 @@ export class ClickHouseStore implements TraceStore {
     try {
       const ping = await conn.client.ping();
       if (!ping.success) throw ping.error;
-      await migrate(conn.client, this.schema, {
+      this.version = await migrate(conn.client, this.schema, {
         create: this.o.config.create_schema,
         where: conn.where,
         logger: this.log,
@@ -114,6 +118,7 @@ export class ClickHouseStore implements TraceStore {
       concurrency: w.concurrency,
       retryMaxElapsedMs: durationMs(w.retry_max_elapsed),
       distributed: this.schema.cluster !== '',
+      recordKeys: this.version >= 2,
       where: conn.where,
       onError: (message, final) => {
         if (final) this.log?.error({ backend: this.o.name }, message);
@@ -212,47 +217,45 @@ export class ClickHouseStore implements TraceStore {
   private async fetchTraces(list: readonly GetTraceParams[], ctx: StorageContext): Promise<Traces[]> {
     const hinted = list.filter((p) => p.start !== undefined && p.end !== undefined);
     const bare = list.filter((p) => p.start === undefined || p.end === undefined).map((p) => p.traceId);
-    const ranges: { id: TraceId; start: bigint; end: bigint }[] = hinted.map((p) => ({ id: p.traceId, start: p.start!, end: p.end! }));
-    if (bare.length > 0) {
-      for (const r of await this.traceRanges(bare, ctx)) ranges.push(r);
-    }
-    if (ranges.length === 0) return [];
-    // Traces close in time are fetched together: `TraceId IN (…)` within the hull of their time
-    // ranges (one primary-key lookup per minute), groups far apart as separate conditions.
-    ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    const groups: { ids: string[]; start: bigint; end: bigint }[] = [];
-    for (const r of ranges) {
-      const g = groups[groups.length - 1];
-      if (g && r.start - g.start <= GROUP_SPAN_NS) {
-        g.ids.push(r.id);
-        if (r.end > g.end) g.end = r.end;
-      } else groups.push({ ids: [r.id], start: r.start, end: r.end });
-    }
     const conds: string[] = [];
     const params: Record<string, unknown> = { tenant: ctx.tenant };
-    groups.forEach((g, i) => {
-      params[`ids${i}`] = g.ids;
-      params[`s${i}`] = nsParam(g.start);
-      params[`e${i}`] = nsParam(g.end);
-      conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
-    });
+    if (hinted.length > 0) {
+      // Traces close in time are fetched together: `TraceId IN (…)` within the hull of their
+      // time ranges (one primary-key lookup per minute); groups far apart as separate conditions.
+      const ranges = hinted.map((p) => ({ id: p.traceId as string, start: p.start!, end: p.end! }));
+      ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      const groups: { ids: string[]; start: bigint; end: bigint }[] = [];
+      for (const r of ranges) {
+        const g = groups[groups.length - 1];
+        if (g && r.start - g.start <= GROUP_SPAN_NS) {
+          g.ids.push(r.id);
+          if (r.end > g.end) g.end = r.end;
+        } else groups.push({ ids: [r.id], start: r.start, end: r.end });
+      }
+      groups.forEach((g, i) => {
+        params[`ids${i}`] = g.ids;
+        params[`s${i}`] = nsParam(g.start);
+        params[`e${i}`] = nsParam(g.end);
+        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
+      });
+    }
+    if (bare.length > 0) {
+      // The (minute, trace id) pairs of each trace, from the lookup table, in the same query: the
+      // primary key (Tenant, minute, TraceId, …) then reads only those granules.
+      params['bare'] = bare;
+      const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN {bare:Array(String)} GROUP BY TraceId`;
+      const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(e))";
+      conds.push(
+        `(toStartOfMinute(Timestamp), TraceId) IN (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`,
+      );
+    }
+    if (conds.length === 0) return [];
     const raw = await this.rows<RawRow>(
       `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`,
       params,
       'get traces',
     );
     return toTraces(raw);
-  }
-
-  /** trace id → [first, last] span start, from the lookup table (unknown ids are absent). */
-  private async traceRanges(ids: readonly string[], ctx: StorageContext): Promise<{ id: TraceId; start: bigint; end: bigint }[]> {
-    const rows = await this.rows<[string, string, string]>(
-      `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}
-       WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)} GROUP BY TraceId`,
-      { tenant: ctx.tenant, ids },
-      'look up trace time ranges',
-    );
-    return rows.map(([id, s, e]) => ({ id: id as TraceId, start: BigInt(s) * NS, end: (BigInt(e) + 1n) * NS }));
   }
 
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
@@ -391,13 +394,7 @@ export class ClickHouseStore implements TraceStore {
       first = false;
       width *= 4n;
     }
-    if (found.length === 0) return;
-    // Bounds of each trace (all of its spans, not only the matching ones): getTraces hints.
-    const ranges = new Map((await this.traceRanges(found.map((f) => f.traceId), ctx)).map((r) => [r.id as string, r]));
-    yield found.map((f) => {
-      const r = ranges.get(f.traceId);
-      return r ? { traceId: f.traceId, start: r.start, end: r.end } : f;
-    });
+    if (found.length > 0) yield found;
   }
 
   /** The time range a search must cover: the query's, narrowed to where matching spans exist. */

@@ -60,7 +60,7 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
   if (slot) slot.refs++;
   else slot = { path: abs, refs: 1 };
   // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
-  const client = createClient({ connection: connection as never, clickhouse_settings: settings });
+  const client = createClient({ connection: connection as never, clickhouse_settings: settings, log: QUIET });
   let closed = false;
   return {
     client,
@@ -135,6 +135,7 @@ async function connectServer(cfg: Config, settings: ClickHouseSettings): Promise
     request_timeout: durationMs(cfg.timeout),
     clickhouse_settings: settings,
     application: 'skua',
+    log: QUIET,
     ...(agent ? { http_agent: agent, set_basic_auth_header: true } : tlsOpt ? { tls: tlsOpt as never } : {}),
   });
   return {
@@ -148,7 +149,10 @@ async function connectServer(cfg: Config, settings: ClickHouseSettings): Promise
   };
 }
 
-/** Settings every query carries (64-bit integers as JSON strings; no async inserts). */
+/** The client's own console logging is off: the store reports failures through its logger. */
+const QUIET = { level: 127 as never }; // ClickHouseLogLevel.OFF
+
+/** Settings every query carries (64-bit integers as JSON strings). */
 export const BASE_SETTINGS: ClickHouseSettings = {
   output_format_json_quote_64bit_integers: 1,
 };

@@ -42,7 +42,7 @@ export const T = {
 } as const;
 
 /** Rows per granule of the span table: a trace lookup reads one granule. */
-export const INDEX_GRANULARITY = 1024;
+export const INDEX_GRANULARITY = 2048;
 
 /**
  * The attribute tokens the skip index holds: `key=value` of a span's own and its events'
@@ -115,7 +115,7 @@ const SPAN_COLUMNS = `
     ResourceAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(1)),
     ScopeName LowCardinality(String) CODEC(ZSTD(1)),
     ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
-    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(6)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(9)),
     Duration UInt64 CODEC(T64, ZSTD(1)),
     StatusCode LowCardinality(String) CODEC(ZSTD(1)),
     StatusMessage String CODEC(ZSTD(1)),
@@ -152,8 +152,8 @@ export const MIGRATIONS: readonly Migration[] = [
           ttlClause(o, 'Timestamp') +
           `\nSETTINGS index_granularity = ${INDEX_GRANULARITY}, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000,` +
           // Merge less eagerly (more parts at once, fewer rewrites of each row): merges were ~40%
-          // of the CPU of ingest; parts older than 30 minutes are merged anyway.
-          ` merge_selector_base = 20, min_parts_to_merge_at_once = 8, min_age_to_force_merge_seconds = 1800`,
+          // of the CPU of ingest with the defaults.
+          ` merge_selector_base = 20, min_parts_to_merge_at_once = 8`,
         ...distributed(o, T.spans, 'cityHash64(TraceId)'),
         `CREATE TABLE IF NOT EXISTS ${tableRef(o, tits)}${onCluster(o)} (
     Tenant LowCardinality(String) CODEC(ZSTD(1)),
@@ -198,7 +198,7 @@ export const MIGRATIONS: readonly Migration[] = [
       const keys = storageTable(o, T.attributeKeys);
       return [
         // Added to existing parts lazily: older parts are searched without the index (still correct).
-        `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)} ADD INDEX IF NOT EXISTS idx_attr_tokens ${ATTR_TOKENS} TYPE bloom_filter(0.01) GRANULARITY 1`,
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)} ADD INDEX IF NOT EXISTS idx_attr_tokens ${ATTR_TOKENS} TYPE bloom_filter(0.01) GRANULARITY 4`,
         // Which keys occur in resource, scope or link attributes (written by Skua before the spans
         // that carry them): a search for any other key relies on the index alone.
         `CREATE TABLE IF NOT EXISTS ${tableRef(o, keys)}${onCluster(o)} (
@@ -212,6 +212,11 @@ export const MIGRATIONS: readonly Migration[] = [
           ttlClause(o, 'Date') +
           `\nSETTINGS ttl_only_drop_parts = 1`,
         ...distributed(o, T.attributeKeys, 'rand()'),
+        // Keys of the spans already stored (a store upgraded from version 1).
+        `INSERT INTO ${tableRef(o, T.attributeKeys)} (Tenant, Source, Key, Date)\n` +
+          `SELECT DISTINCT Tenant, sk.1, sk.2, toDate(Timestamp) FROM ${tableRef(o, T.spans)}\n` +
+          `ARRAY JOIN arrayConcat(arrayMap(k -> ('resource', k), mapKeys(ResourceAttributes)), arrayMap(k -> ('scope', k), mapKeys(ScopeAttributes)),` +
+          ` arrayMap(k -> ('link', k), arrayFlatten(arrayMap(m -> mapKeys(m), \`Links.Attributes\`)))) AS sk`,
       ];
     },
   },

@@ -32,6 +32,8 @@ export interface WriterOptions {
   readonly retryMaxElapsedMs: number;
   /** Cluster mode: wait for the shards (not only the initiator's queue) before acknowledging. */
   readonly distributed: boolean;
+  /** Record the keys of resource/scope/link attributes (schema version 2 and later). */
+  readonly recordKeys: boolean;
   readonly where: string;
   /** Called with a description of each failed attempt (for logs). */
   readonly onError?: (message: string, final: boolean) => void;
@@ -236,7 +238,7 @@ export class BatchWriter {
     const sql = insertSql(this.o.database, { body: bodies.join(''), owners, keysets });
     const token = randomUUID();
     const started = Date.now();
-    const keys = this.newKeys(batch);
+    const keys = this.o.recordKeys ? this.newKeys(batch) : [];
     let attempt = 0;
     for (;;) {
       try {
