@@ -5,7 +5,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { PermanentError } from '../../component/errors.js';
-import type { TraceId, UnixNanos } from '../../pdata/model.js';
+import type { KeyValue, TraceId, UnixNanos } from '../../pdata/model.js';
+import { anyValueString } from '../../pdata/values.js';
 import { Traces } from '../../pdata/traces.js';
 import type {
   Capabilities,
@@ -46,6 +47,8 @@ const GROUP_SPAN_NS = 10n * 60n * 1_000_000_000n;
 const MAX_TRACE_MINUTES = 527_040;
 /** How long a search's span-rate estimate is reused. */
 const RATE_TTL_MS = 30_000;
+/** How long the attribute key sources of a search are reused (writers here clear them sooner). */
+const KEYS_TTL_MS = 10_000;
 const NS = 1_000_000_000n;
 
 const KIND_BY_NAME: Record<SpanKindName, string> = {
@@ -66,6 +69,8 @@ export class ClickHouseStore implements TraceStore {
   private readonly log: Logger | undefined;
   /** Schema version of the open store. */
   private version = 0;
+  /** Which keys occur in resource/scope/link attributes, per (tenant, keys) of a search. */
+  private readonly keyCache = new Map<string, { at: number; sources: Map<string, Set<string>> }>();
   /** Span rate per search key (tenant, service, operation, kind): sizes the first search window. */
   private readonly rates = new Map<string, { at: number; perNs: number }>();
 
@@ -119,6 +124,7 @@ export class ClickHouseStore implements TraceStore {
       retryMaxElapsedMs: durationMs(w.retry_max_elapsed),
       distributed: this.schema.cluster !== '',
       recordKeys: this.version >= 2,
+      onNewKeys: () => this.keyCache.clear(),
       where: conn.where,
       onError: (message, final) => {
         if (final) this.log?.error({ backend: this.o.name }, message);
@@ -258,30 +264,76 @@ export class ClickHouseStore implements TraceStore {
     return toTraces(raw);
   }
 
+  /**
+   * The search: spans matching every condition of `query` (on one span), newest first by the
+   * trace's latest matching span. Time windows are scanned backwards from the newest possible
+   * match, growing, until `searchDepth` traces are found or the range is exhausted: a trace found in
+   * a later window outranks every trace of earlier windows, so the result is exact. Each window is
+   * one query that also returns the found traces' spans (fetched by (minute, trace id)).
+   */
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
-    const found: FoundTraceId[] = [];
-    for await (const chunk of this.findTraceIds(query, ctx)) found.push(...chunk);
-    for (let i = 0; i < found.length; i += FETCH_CHUNK) {
-      const chunk = found.slice(i, i + FETCH_CHUNK);
-      const traces = await this.fetchTraces(
-        chunk.map((f) => ({ traceId: f.traceId, ...(f.start !== undefined ? { start: f.start } : {}), ...(f.end !== undefined ? { end: f.end } : {}) })),
-        ctx,
+    const plan = await this.planSearch(query, ctx);
+    if (!plan) return;
+    const seen = new Set<string>();
+    for (const w of plan.windows()) {
+      const n = plan.depth - seen.size;
+      const p = { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n, seen: [...seen] };
+      const found = `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
+        (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
+        ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
+      const raw = await this.rows<RawRow>(
+        `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND ${this.spansOf(found)}`,
+        p,
+        'find traces',
       );
-      // Keep the search order (newest first).
-      const byId = new Map<string, Traces>();
-      for (const td of traces) byId.set(firstTraceId(td), td);
-      const ordered = chunk.map((f) => byId.get(f.traceId)).filter((t): t is Traces => t !== undefined);
-      if (ordered.length > 0) yield ordered;
+      if (raw.length > 0) {
+        // Order as the window query did: by the latest matching span in the window, then id.
+        const traces = toTraces(raw).map((td) => ({ td, id: firstTraceId(td), at: latestMatch(td, query, w.bottom, w.top, w.first) }));
+        traces.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        for (const t of traces) seen.add(t.id);
+        yield traces.map((t) => t.td);
+      }
+      if (seen.size >= plan.depth) return;
     }
   }
 
-  /**
-   * The search: spans matching every condition of `query` (on one span), newest first by the
-   * trace's latest matching span. It scans time windows backwards from the newest possible match,
-   * growing them ×4, until `searchDepth` traces are found or the time range is exhausted: a trace
-   * found in a later window always outranks those of earlier windows, so the result is exact.
-   */
+  /** The ids `findTraces` returns, in the same order (no spans are read). */
   async *findTraceIds(query: TraceQuery, ctx: StorageContext): AsyncIterable<FoundTraceId[]> {
+    const plan = await this.planSearch(query, ctx);
+    if (!plan) return;
+    const found: FoundTraceId[] = [];
+    const ids = new Set<string>();
+    for (const w of plan.windows()) {
+      const p = { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - found.length, seen: [...ids] };
+      const rows = await this.rows<[string]>(
+        `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
+          (ids.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
+          ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}',
+        p,
+        'find traces',
+      );
+      for (const [id] of rows) {
+        if (ids.has(id)) continue;
+        ids.add(id);
+        found.push({ traceId: id as TraceId });
+      }
+      if (found.length >= plan.depth) break;
+    }
+    if (found.length > 0) yield found;
+  }
+
+  /**
+   * The spans of the traces a subquery (`SELECT TraceId …`) names: their (minute, trace id) pairs
+   * from the lookup table, so that the primary key reads only the granules holding them.
+   */
+  private spansOf(idsQuery: string): string {
+    const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN (${idsQuery}) GROUP BY TraceId`;
+    const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(e))";
+    return `(toStartOfMinute(Timestamp), TraceId) IN (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
+  }
+
+  /** The conditions of a search and its windows. */
+  private async planSearch(query: TraceQuery, ctx: StorageContext): Promise<SearchPlan | undefined> {
     if (!(query.searchDepth > 0)) throw new PermanentError('searchDepth must be > 0');
     const depth = Math.floor(query.searchDepth);
     // With both time bounds given (the query APIs always give them), a recent estimate of the
@@ -294,11 +346,11 @@ export class ClickHouseStore implements TraceStore {
     if (query.startTimeMin !== undefined && query.startTimeMax !== undefined && cached && Date.now() - cached.at < RATE_TTL_MS) {
       lo = query.startTimeMin;
       hi = query.startTimeMax;
-      if (lo > hi) return;
+      if (lo > hi) return undefined;
       spans = Number(hi - lo) * cached.perNs;
     } else {
       const bounds = await this.searchBounds(query, ctx);
-      if (!bounds) return;
+      if (!bounds) return undefined;
       ({ lo, hi, spans } = bounds);
       if (this.rates.size > 1000) this.rates.clear();
       this.rates.set(rateKey, { at: Date.now(), perNs: bounds.span > 0n ? bounds.total / Number(bounds.span) : 0 });
@@ -325,25 +377,10 @@ export class ClickHouseStore implements TraceStore {
       where.push('Duration <= {dmax:UInt64}');
       params['dmax'] = query.durationMax.toString();
     }
-    let selective = query.durationMin !== undefined || query.durationMax !== undefined;
     const attrs = [...(query.attributes ?? [])];
-    // Where each key may be outside the index (resource, scope, link attributes).
-    const sources = new Map<string, Set<string>>();
-    if (attrs.length > 0) {
-      const rows = await this.rows<[string, string]>(
-        `SELECT DISTINCT Key, Source FROM ${this.t(T.attributeKeys)} WHERE Tenant = {tenant:String} AND Key IN {keys:Array(String)}`,
-        { tenant: ctx.tenant, keys: attrs.map(([k]) => k) },
-        'find traces',
-      );
-      for (const [k, src] of rows) {
-        let set = sources.get(k);
-        if (!set) sources.set(k, (set = new Set()));
-        set.add(src);
-      }
-    }
+    const sources = attrs.length > 0 ? await this.keySources(attrs.map(([k]) => k), ctx) : new Map<string, Set<string>>();
     let i = 0;
     for (const [k, v] of attrs) {
-      selective = true;
       params[`tok${i}`] = `${k}=${v}`;
       params[`k${i}`] = k;
       params[`v${i}`] = v;
@@ -356,45 +393,62 @@ export class ClickHouseStore implements TraceStore {
       // The bloom filter on span and event attributes skips granules; when the key also occurs in
       // resource/scope/link attributes those are tested on every row of the window.
       const indexed = `(${has('SpanAttributes')} OR arrayExists(m -> ${has('m')}, \`Events.Attributes\`))`;
-      where.push(
-        others.length === 0
-          ? `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND ${indexed}`
-          : `(${indexed} OR ${others.join(' OR ')})`,
-      );
+      where.push(others.length === 0 ? `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND ${indexed}` : `(${indexed} OR ${others.join(' OR ')})`);
       i++;
     }
-    // First window: expected to hold ~20 matches per wanted trace when filters are loose.
+    // First window: expected to hold ~20 matches per wanted trace. Attribute and duration filters
+    // match an unknown share of spans: start with 1/16 of the range and grow ×8 (three windows
+    // cover the range), where loose filters grow ×4 from a window sized by the span rate.
     const range = hi - lo;
-    const want = BigInt(depth * (selective ? 400 : 20));
-    let width = spans > Number(want) ? (range * want) / BigInt(Math.ceil(spans)) : range;
-    if (width < 1_000_000_000n) width = 1_000_000_000n;
-    const found: FoundTraceId[] = [];
-    const ids = new Set<string>();
-    let top = hi;
-    let first = true;
-    while (found.length < depth) {
-      const bottom = top - width > lo ? top - width : lo;
-      const p = { ...params, lo: nsParam(bottom), hi: nsParam(top), n: depth - found.length, seen: [...ids] };
-      const rows = await this.rows<[string, string]>(
-        `SELECT TraceId, toString(toUnixTimestamp64Nano(max(Timestamp))) AS t FROM ${this.t(T.spans)}
-         WHERE ${where.join(' AND ')}
-           AND ${timeCond('lo', 'hi', !first)}
-           ${ids.size > 0 ? 'AND TraceId NOT IN {seen:Array(String)}' : ''}
-         GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}`,
-        p,
-        'find traces',
-      );
-      for (const [id] of rows) {
-        if (ids.has(id)) continue;
-        ids.add(id);
-        found.push({ traceId: id as TraceId });
-      }
-      if (bottom <= lo) break;
-      top = bottom;
-      first = false;
-      width *= 4n;
+    const selective = attrs.length > 0 || query.durationMin !== undefined || query.durationMax !== undefined;
+    let width: bigint;
+    if (selective) width = range / 16n;
+    else {
+      const want = BigInt(depth * 20);
+      width = spans > Number(want) ? (range * want) / BigInt(Math.ceil(spans)) : range;
     }
-    if (found.length > 0) yield found;
+    if (width < 1_000_000_000n) width = 1_000_000_000n;
+    const growth = selective ? 8n : 4n;
+    return {
+      depth,
+      where: where.join(' AND '),
+      params,
+      *windows() {
+        let top = hi;
+        let w = width;
+        for (let first = true; ; first = false) {
+          const bottom = top - w > lo ? top - w : lo;
+          yield { bottom, top, first };
+          if (bottom <= lo) return;
+          top = bottom;
+          w *= growth;
+        }
+      },
+    };
+  }
+
+  /**
+   * For each key: which non-indexed attributes (resource, scope, link) it occurs in. Cached for a
+   * few seconds; this process's writers clear the cache when they record a new key.
+   */
+  private async keySources(keys: string[], ctx: StorageContext): Promise<Map<string, Set<string>>> {
+    const cacheKey = JSON.stringify([ctx.tenant, [...keys].sort()]);
+    const hit = this.keyCache.get(cacheKey);
+    if (hit && Date.now() - hit.at < KEYS_TTL_MS) return hit.sources;
+    const out = new Map<string, Set<string>>();
+    const rows = await this.rows<[string, string]>(
+      `SELECT DISTINCT Key, Source FROM ${this.t(T.attributeKeys)} WHERE Tenant = {tenant:String} AND Key IN {keys:Array(String)}`,
+      { tenant: ctx.tenant, keys },
+      'find traces',
+    );
+    for (const [k, src] of rows) {
+      let set = out.get(k);
+      if (!set) out.set(k, (set = new Set()));
+      set.add(src);
+    }
+    if (this.keyCache.size > 1000) this.keyCache.clear();
+    this.keyCache.set(cacheKey, { at: Date.now(), sources: out });
+    return out;
   }
 
   /** The time range a search must cover: the query's, narrowed to where matching spans exist. */
@@ -492,6 +546,65 @@ function nsParam(ns: bigint): string {
   if (ns < 0n) return '0';
   if (ns > 9_223_372_036_854_775_807n) return '9223372036854775807';
   return ns.toString();
+}
+
+interface SearchWindow {
+  readonly bottom: bigint;
+  readonly top: bigint;
+  /** The first window includes `top`; later ones stop just before it. */
+  readonly first: boolean;
+}
+
+interface SearchPlan {
+  readonly depth: number;
+  /** Conditions on one span (Tenant included). */
+  readonly where: string;
+  readonly params: Record<string, unknown>;
+  windows(): Iterable<SearchWindow>;
+}
+
+/** The latest start of a span of `td` that matches `q` within the window (the search's order). */
+function latestMatch(td: Traces, q: TraceQuery, bottom: bigint, top: bigint, first: boolean): bigint {
+  let best = -1n;
+  for (const rs of td.resourceSpans()) {
+    let service = '';
+    for (const kv of rs.resource.attributes) {
+      if (kv.key === 'service.name' && 'stringValue' in kv.value) {
+        service = kv.value.stringValue;
+        break;
+      }
+    }
+    if (q.serviceName !== undefined && service !== q.serviceName) continue;
+    for (const ss of rs.scopeSpans) {
+      for (const s of ss.spans) {
+        const t = s.startTimeUnixNano;
+        if (t < bottom || t > top || (!first && t === top) || t <= best) continue;
+        if (q.operationName !== undefined && s.name !== q.operationName) continue;
+        if (q.spanKind !== undefined && spanKindNames[s.kind] !== q.spanKind) continue;
+        const d = s.endTimeUnixNano > t ? s.endTimeUnixNano - t : 0n;
+        if ((q.durationMin !== undefined && d < q.durationMin) || (q.durationMax !== undefined && d > q.durationMax)) continue;
+        if (q.attributes && q.attributes.size > 0) {
+          const has = (attrs: readonly KeyValue[], k: string, v: string) => attrs.some((kv) => kv.key === k && anyValueString(kv.value) === v);
+          let all = true;
+          for (const [k, v] of q.attributes) {
+            if (
+              !has(s.attributes, k, v) &&
+              !s.events.some((e) => has(e.attributes, k, v)) &&
+              !has(rs.resource.attributes, k, v) &&
+              !has(ss.scope.attributes, k, v) &&
+              !s.links.some((l) => has(l.attributes, k, v))
+            ) {
+              all = false;
+              break;
+            }
+          }
+          if (!all) continue;
+        }
+        best = t;
+      }
+    }
+  }
+  return best;
 }
 
 function firstTraceId(td: Traces): string {

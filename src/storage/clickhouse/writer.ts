@@ -34,6 +34,8 @@ export interface WriterOptions {
   readonly distributed: boolean;
   /** Record the keys of resource/scope/link attributes (schema version 2 and later). */
   readonly recordKeys: boolean;
+  /** Called after new attribute keys were recorded. */
+  readonly onNewKeys?: () => void;
   readonly where: string;
   /** Called with a description of each failed attempt (for logs). */
   readonly onError?: (message: string, final: boolean) => void;
@@ -251,6 +253,7 @@ export class BatchWriter {
           });
           for (const k of keys) this.knownKeys.add(k.join('\u0000'));
           keys.length = 0;
+          this.o.onNewKeys?.();
         }
         await this.client.command({
           query: sql,

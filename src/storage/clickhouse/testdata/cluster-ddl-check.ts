@@ -12,7 +12,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allStatements, ttlStatements } from '../schema.js';
+import { TTL_TABLES, allStatements, ttlStatements } from '../schema.js';
 
 const cluster = process.argv[2] ?? 'skua_cluster';
 const dir = mkdtempSync(join(tmpdir(), 'skua-cluster-ddl-'));
@@ -44,7 +44,9 @@ for (const stmt of [...allStatements(o), ...ttlStatements(o), ...ttlStatements({
   const alter = /^ALTER TABLE (`[^`]+`\.`[^`]+`) /.exec(local);
   if (alter) {
     const copy = `\`skua_cluster_db\`.\`alter_check_${++copies}\``;
-    const ttl = /(REMOVE|MODIFY) TTL/.test(local) && / REMOVE TTL/.test(local) ? ' TTL toDateTime(now())' : '';
+    // REMOVE TTL needs a table with a TTL to remove.
+    const col = TTL_TABLES.find(([name]) => alter[1]!.endsWith(`.\`${name}_local\``))?.[1];
+    const ttl = / REMOVE TTL/.test(local) && col ? ` TTL toDateTime(${col}) + 1` : '';
     await s.queryAsync(`CREATE TABLE ${copy} AS ${alter[1]} ENGINE = MergeTree ORDER BY tuple()${ttl}`);
     local = local.replace(alter[1]!, copy);
   }
