@@ -3,7 +3,7 @@
  * on ${SKUA_LISTEN_HOST:-localhost} (set SKUA_LISTEN_HOST=0.0.0.0 in a container). `skua
  * print-config` shows it with defaults filled in. Keep this the single source the docs quote.
  */
-export const allInOneConfigYaml = `# Skua all-in-one: OTLP in, memory storage, Jaeger query API and UI, health, self-metrics.
+export const allInOneConfigYaml = `# Skua all-in-one: OTLP in, embedded ClickHouse storage (directory SKUA_DATA, default ./skua-data), Jaeger query API and UI, health, self-metrics.
 service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
@@ -28,12 +28,13 @@ service:
 extensions:
   jaeger_storage:
     backends:
-      memstore:
-        memory:
-          max_traces: 100000
+      main:
+        clickhouse:
+          embedded:
+            path: \${env:SKUA_DATA:-./skua-data}
   jaeger_query:
     storage:
-      traces: memstore
+      traces: main
     http:
       endpoint: \${env:SKUA_LISTEN_HOST:-localhost}:16686
   healthcheckv2:
@@ -54,5 +55,5 @@ processors:
 
 exporters:
   jaeger_storage_exporter:
-    trace_storage: memstore
+    trace_storage: main
 `;

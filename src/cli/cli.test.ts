@@ -152,7 +152,7 @@ service:
       '${env:SKUA_LISTEN_HOST:-localhost}:4318',
     ]);
     assert.match(allInOneConfigYaml, /port: 8888/);
-    assert.match(allInOneConfigYaml, /max_traces: 100000/);
+    assert.match(allInOneConfigYaml, /clickhouse:\s+embedded:\s+path: \$\{env:SKUA_DATA:-\.\/skua-data\}/);
   });
 });
 
@@ -168,7 +168,7 @@ describe('skua (child process)', () => {
         .replace(':16686', `:${query}`)
         .replace(':13133', `:${health}`),
     );
-    const skua = spawnSkua([`--config=${cfg}`], { env: { SKUA_LISTEN_HOST: '127.0.0.1' } });
+    const skua = spawnSkua([`--config=${cfg}`], { env: { SKUA_LISTEN_HOST: '127.0.0.1', SKUA_DATA: join(dir, 'skua-data') } });
     t.after(() => skua.kill());
     await skua.waitForLog(readyMessage);
     const h = await fetch(`http://127.0.0.1:${health}/status`);

@@ -309,10 +309,16 @@ function checkStorageReferences(
 ): void {
   const enabled = new Set(extensions.map(String));
   const backends = new Set<string>();
-  let storageEnabled = false;
+  // Listed in service::extensions, even when its own config was rejected (that error is reported
+  // already; its backends are then unknown, so names are not checked against them).
+  const storageEnabled = extensions.some((e) => e.type === 'jaeger_storage');
+  let backendsKnown = true;
+  for (const e of extensions) {
+    if (e.type !== 'jaeger_storage') continue;
+    if (![...components.extension.values()].some((c) => c.id.toString() === e.toString())) backendsKnown = false;
+  }
   for (const c of components.extension.values()) {
     if (c.id.type !== 'jaeger_storage' || !enabled.has(c.id.toString())) continue;
-    storageEnabled = true;
     const b = (c.config as { backends?: unknown }).backends;
     if (isMap(b)) for (const name of Object.keys(b)) backends.add(name);
   }
@@ -320,7 +326,7 @@ function checkStorageReferences(
   const check = (path: ConfPath, name: unknown) => {
     if (typeof name !== 'string' || name === '') return;
     if (!storageEnabled) errors.push(configError(path, `refers to storage "${name}" but no jaeger_storage extension is listed in service::extensions`));
-    else if (!backends.has(name)) errors.push(configError(path, `unknown storage "${name}" (${describe()} under extensions::jaeger_storage::backends)`));
+    else if (backendsKnown && !backends.has(name)) errors.push(configError(path, `unknown storage "${name}" (${describe()} under extensions::jaeger_storage::backends)`));
   };
   const used = new Set(pipelines.flatMap((p) => p.exporters.map(String)));
   for (const c of components.exporter.values()) {

@@ -249,11 +249,7 @@ export class ClickHouseStore implements TraceStore {
       // The (minute, trace id) pairs of each trace, from the lookup table, in the same query: the
       // primary key (Tenant, minute, TraceId, …) then reads only those granules.
       params['bare'] = bare;
-      const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN {bare:Array(String)} GROUP BY TraceId`;
-      const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(e))";
-      conds.push(
-        `(toStartOfMinute(Timestamp), TraceId) IN (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`,
-      );
+      conds.push(this.spansOf('{bare:Array(String)}'));
     }
     if (conds.length === 0) return [];
     const raw = await this.rows<RawRow>(
@@ -323,31 +319,39 @@ export class ClickHouseStore implements TraceStore {
   }
 
   /**
-   * The spans of the traces a subquery (`SELECT TraceId …`) names: their (minute, trace id) pairs
-   * from the lookup table, so that the primary key reads only the granules holding them.
+   * The spans of the traces that `ids` names (a subquery `SELECT TraceId …` or an array
+   * parameter): their (minute, trace id) pairs from the lookup table, so that the primary key reads
+   * only the granules holding them. In cluster mode the subqueries run once, on the node that got
+   * the query (GLOBAL IN: every table here is Distributed).
    */
-  private spansOf(idsQuery: string): string {
-    const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN (${idsQuery}) GROUP BY TraceId`;
+  private spansOf(ids: string): string {
+    const inOp = this.schema.cluster ? 'GLOBAL IN' : 'IN';
+    const idSet = ids.startsWith('{') ? ids : `(${ids})`;
+    const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId ${inOp} ${idSet} GROUP BY TraceId`;
     const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(e))";
-    return `(toStartOfMinute(Timestamp), TraceId) IN (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
+    return `(toStartOfMinute(Timestamp), TraceId) ${inOp} (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
   }
 
   /** The conditions of a search and its windows. */
   private async planSearch(query: TraceQuery, ctx: StorageContext): Promise<SearchPlan | undefined> {
     if (!(query.searchDepth > 0)) throw new PermanentError('searchDepth must be > 0');
     const depth = Math.floor(query.searchDepth);
-    // With both time bounds given (the query APIs always give them), a recent estimate of the
-    // span rate is enough to size the first window; otherwise ask the operations table.
+    // Attribute and duration filters match an unknown share of spans: their windows are a share of
+    // the range (1/16, then the rest). Loose filters size the first window from the span rate.
+    const attrs = [...(query.attributes ?? [])];
+    const selective = attrs.length > 0 || query.durationMin !== undefined || query.durationMax !== undefined;
+    // With both time bounds given (the query APIs always give them), the rate is not needed
+    // (selective search) or a recent estimate of it is enough; otherwise ask the operations table.
     const rateKey = JSON.stringify([ctx.tenant, query.serviceName ?? null, query.operationName ?? null, query.spanKind ?? null]);
     const cached = this.rates.get(rateKey);
     let lo: bigint;
     let hi: bigint;
     let spans: number;
-    if (query.startTimeMin !== undefined && query.startTimeMax !== undefined && cached && Date.now() - cached.at < RATE_TTL_MS) {
+    if (query.startTimeMin !== undefined && query.startTimeMax !== undefined && (selective || (cached && Date.now() - cached.at < RATE_TTL_MS))) {
       lo = query.startTimeMin;
       hi = query.startTimeMax;
       if (lo > hi) return undefined;
-      spans = Number(hi - lo) * cached.perNs;
+      spans = cached ? Number(hi - lo) * cached.perNs : 0;
     } else {
       const bounds = await this.searchBounds(query, ctx);
       if (!bounds) return undefined;
@@ -377,7 +381,6 @@ export class ClickHouseStore implements TraceStore {
       where.push('Duration <= {dmax:UInt64}');
       params['dmax'] = query.durationMax.toString();
     }
-    const attrs = [...(query.attributes ?? [])];
     const sources = attrs.length > 0 ? await this.keySources(attrs.map(([k]) => k), ctx) : new Map<string, Set<string>>();
     let i = 0;
     for (const [k, v] of attrs) {
@@ -396,19 +399,17 @@ export class ClickHouseStore implements TraceStore {
       where.push(others.length === 0 ? `indexHint(has(${ATTR_TOKENS}, {tok${i}:String})) AND ${indexed}` : `(${indexed} OR ${others.join(' OR ')})`);
       i++;
     }
-    // First window: expected to hold ~20 matches per wanted trace. Attribute and duration filters
-    // match an unknown share of spans: start with 1/16 of the range and grow ×8 (three windows
-    // cover the range), where loose filters grow ×4 from a window sized by the span rate.
+    // First window: expected to hold ~50 matching spans per wanted trace (loose filters, growing
+    // ×4); 1/16 of the range for selective ones, then all the rest.
     const range = hi - lo;
-    const selective = attrs.length > 0 || query.durationMin !== undefined || query.durationMax !== undefined;
     let width: bigint;
     if (selective) width = range / 16n;
     else {
-      const want = BigInt(depth * 20);
+      const want = BigInt(depth * 50);
       width = spans > Number(want) ? (range * want) / BigInt(Math.ceil(spans)) : range;
     }
     if (width < 1_000_000_000n) width = 1_000_000_000n;
-    const growth = selective ? 8n : 4n;
+    const growth = selective ? 16n : 4n;
     return {
       depth,
       where: where.join(' AND '),

@@ -169,6 +169,8 @@ export async function connect(cfg: Config): Promise<Connected> {
 const RETRYABLE_CODES = new Set([
   3, // UNEXPECTED_END_OF_FILE
   32, // ATTEMPT_TO_READ_AFTER_EOF
+  60, // UNKNOWN_TABLE (dropped under us: the data is not at fault)
+  81, // UNKNOWN_DATABASE
   159, // TIMEOUT_EXCEEDED
   164, // READONLY (replica in read-only mode, e.g. lost Keeper session)
   202, // TOO_MANY_SIMULTANEOUS_QUERIES
@@ -178,6 +180,7 @@ const RETRYABLE_CODES = new Set([
   236, // ABORTED
   241, // MEMORY_LIMIT_EXCEEDED
   242, // TABLE_IS_READ_ONLY
+  243, // NOT_ENOUGH_SPACE
   252, // TOO_MANY_PARTS
   279, // ALL_CONNECTION_TRIES_FAILED
   285, // TOO_FEW_LIVE_REPLICAS
@@ -191,7 +194,7 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Credentials / permissions: the config must change; on the data path still retryable. */
-const AUTH_CODES = new Set([192, 193, 194, 497, 516]); // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, ACCESS_DENIED, AUTHENTICATION_FAILED
+const AUTH_CODES = new Set([192, 193, 194, 291, 497, 516]); // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, DATABASE_ACCESS_DENIED, ACCESS_DENIED, AUTHENTICATION_FAILED
 
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
@@ -201,6 +204,7 @@ interface ErrorInfo {
   /** A network failure (no answer). */
   network: boolean;
   auth: boolean;
+  /** Worth retrying: nothing says the data is at fault. */
   retryable: boolean;
   message: string;
 }
@@ -224,7 +228,9 @@ export function classify(err: unknown): ErrorInfo {
   };
   walk(err, 0);
   const network = codes.some((c) => NET_CODES.has(c)) || /timeout|socket hang up|ECONNREFUSED|ECONNRESET/i.test(message);
-  return { network, auth: false, retryable: network, message: message || codes.join(', ') };
+  // No ClickHouse error code: the transport or something in front of ClickHouse (a proxy's 502 or
+  // 503, a wrong port) answered. The data is not at fault: retryable.
+  return { network, auth: false, retryable: true, message: message || codes.join(', ') };
 }
 
 /** A message that says what failed and where, for errors at start and on the data path. */
@@ -232,7 +238,12 @@ export function describe(err: unknown, where: string, what: string): string {
   const info = classify(err);
   if (info.auth) return `${what}: ClickHouse at ${where} refused the credentials (${firstLine(info.message)}); check username and password`;
   if (info.network) return `${what}: ClickHouse at ${where} is unreachable (${firstLine(info.message)})`;
-  return `${what}: ${firstLine(info.message)}`;
+  if (info.chCode === undefined) return `${what}: ClickHouse at ${where} answered: ${firstLine(stripHtml(info.message))}`;
+  return `${what}: ClickHouse at ${where}: ${firstLine(info.message)}`;
+}
+
+function stripHtml(s: string): string {
+  return /<[a-z!][^>]*>/i.test(s) ? s.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : s;
 }
 
 function firstLine(s: string): string {

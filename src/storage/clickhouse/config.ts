@@ -65,7 +65,7 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         message: 'exactly one of "embedded" (in-process engine with a data path) or "url" (a ClickHouse server) must be set',
-        path: c.embedded === undefined ? [] : ['url'],
+        path: [],
       });
     }
     if (c.url !== undefined) {

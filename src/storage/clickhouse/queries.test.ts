@@ -1,0 +1,530 @@
+/**
+ * Queries of the clickhouse backend beyond the shared conformance suite (which clickhouse.test.ts
+ * runs): dependencies from parent/child spans (joins stay within a trace and a tenant, window
+ * bounds, fan-out, counts at scale), operations by span kind (all six kinds, many batches and
+ * days), searches without a service over a long time range (the backend scans growing time
+ * windows: results must stay exact), attribute search over resource/event/link attributes in
+ * combinations the suite does not build, and a differential check of a generated data set against
+ * the memory store (the reference implementation of the same contract).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpanKind, type KeyValue, type ResourceSpans, type Span, type SpanEvent, type SpanLink, type TraceId, type UnixNanos } from '../../pdata/model.js';
+import { rng } from '../../pdata/testdata/generate.js';
+import type { DependencyLink, StorageContext, TraceQuery, TraceStore } from '../api.js';
+import { spanKindNames } from '../api.js';
+import { baseTime, bool, collect, dbl, int, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
+import { MemoryStore } from '../memory/memory.js';
+import type { ClickHouseStore } from './clickhouse.js';
+import { newTestStore } from './testutil.js';
+
+const ctx: StorageContext = { tenant: '' };
+const MS = 1_000_000n;
+const SECOND = 1000n * MS;
+const HOUR = 3600n * SECOND;
+
+async function withStore(fn: (s: ClickHouseStore) => Promise<void>): Promise<void> {
+  const s = newTestStore();
+  await s.start();
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+async function ids(store: TraceStore, q: TraceQuery, c: StorageContext = ctx): Promise<TraceId[]> {
+  return (await collect(store.findTraceIds(q, c))).map((f) => f.traceId);
+}
+
+function links(l: readonly DependencyLink[]): string[] {
+  return l.map((x) => `${x.parent}->${x.child}:${x.callCount}`).sort();
+}
+
+function link(attributes: KeyValue[]): SpanLink {
+  return { traceId: newTraceId(), spanId: newSpanId(), traceState: '', attributes, droppedAttributesCount: 0, flags: 0 };
+}
+function event(t: UnixNanos, attributes: KeyValue[]): SpanEvent {
+  return { timeUnixNano: t, name: 'ev', attributes, droppedAttributesCount: 0 };
+}
+
+// ------------------------------------------------------------------------------------------------
+
+describe('clickhouse dependencies', () => {
+  test('a parent is looked up within the child\'s trace: the same span id in another trace makes no link', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const shared = newSpanId();
+      const [a, b] = [newTraceId(), newTraceId()];
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'frontend' }, [makeSpan({ traceId: a, spanId: shared, start: t0 })]),
+          // Trace b: its child names span `shared` as parent, but b has no such span.
+          makeResourceSpans({ service: 'backend' }, [makeSpan({ traceId: b, parentSpanId: shared, start: t0 + MS })]),
+        ),
+        ctx,
+      );
+      assert.deepEqual(links(await s.getDependencies({ start: t0 - SECOND, end: t0 + SECOND }, ctx)), []);
+    });
+  });
+
+  test('fan-out, cycles and same-service calls: one link per service pair with exact counts', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const spans: Record<string, Span[]> = {};
+      const add = (svc: string, sp: Span) => (spans[svc] ??= []).push(sp);
+      for (let i = 0; i < 5; i++) {
+        const traceId = newTraceId();
+        const start = t0 + BigInt(i) * SECOND;
+        const gw = makeSpan({ traceId, kind: SpanKind.SERVER, start });
+        add('gateway', gw);
+        add('gateway', makeSpan({ traceId, parentSpanId: gw.spanId, name: 'internal', start: start + 1n })); // same service: no link
+        // gateway -> users ×1, -> orders ×2, -> billing ×3 per trace
+        for (const [svc, n] of [['users', 1], ['orders', 2], ['billing', 3]] as const) {
+          for (let k = 0; k < n; k++) add(svc, makeSpan({ traceId, parentSpanId: gw.spanId, kind: SpanKind.SERVER, start: start + 10n + BigInt(k) }));
+        }
+        // a cycle: orders -> gateway (a callback) once per trace
+        const ord = spans['orders']![spans['orders']!.length - 1]!;
+        add('gateway', makeSpan({ traceId, parentSpanId: ord.spanId, name: 'callback', kind: SpanKind.SERVER, start: start + 20n }));
+      }
+      // Each service exports separately.
+      for (const [svc, list] of Object.entries(spans)) await s.writeTraces(traces(makeResourceSpans({ service: svc }, list)), ctx);
+      assert.deepEqual(links(await s.getDependencies({ start: t0 - SECOND, end: t0 + 10n * SECOND }, ctx)), [
+        'gateway->billing:15',
+        'gateway->orders:10',
+        'gateway->users:5',
+        'orders->gateway:5',
+      ]);
+    });
+  });
+
+  test('the window is inclusive at both ends and counts the spans that started in it', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const pair = (start: UnixNanos) => {
+        const traceId = newTraceId();
+        const p = makeSpan({ traceId, start });
+        return [
+          makeResourceSpans({ service: 'p' }, [p]),
+          makeResourceSpans({ service: 'c' }, [makeSpan({ traceId, parentSpanId: p.spanId, start })]),
+        ];
+      };
+      const start = t0;
+      const end = t0 + 10n * SECOND;
+      await s.writeTraces(traces(...pair(start), ...pair(end), ...pair(start - 1n), ...pair(end + 1n), ...pair(t0 + SECOND)), ctx);
+      assert.deepEqual(links(await s.getDependencies({ start, end }, ctx)), ['p->c:3'], 'spans at start and at end count; 1 ns outside does not');
+      assert.deepEqual(links(await s.getDependencies({ start: end, end }, ctx)), ['p->c:1'], 'a zero-width window at one instant');
+    });
+  });
+
+  test('a parent in one tenant and a child in another make no link', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const traceId = newTraceId();
+      const p = makeSpan({ traceId, start: t0 });
+      await s.writeTraces(traces(makeResourceSpans({ service: 'p' }, [p])), { tenant: 'a' });
+      await s.writeTraces(traces(makeResourceSpans({ service: 'c' }, [makeSpan({ traceId, parentSpanId: p.spanId, start: t0 + 1n })])), { tenant: 'b' });
+      for (const tenant of ['a', 'b', '']) assert.deepEqual(await s.getDependencies({ start: t0 - SECOND, end: t0 + SECOND }, { tenant }), [], tenant);
+    });
+  });
+
+  test('counts at scale: 2,000 calls in one batch', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const fe: Span[] = [];
+      const be: Span[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const traceId = newTraceId();
+        const p = makeSpan({ traceId, start: t0 + BigInt(i) * MS });
+        fe.push(p);
+        be.push(makeSpan({ traceId, parentSpanId: p.spanId, start: p.startTimeUnixNano + 1n }));
+      }
+      await s.writeTraces(traces(makeResourceSpans({ service: 'fe' }, fe), makeResourceSpans({ service: 'be' }, be)), ctx);
+      assert.deepEqual(links(await s.getDependencies({ start: t0, end: t0 + 3n * SECOND }, ctx)), ['fe->be:2000']);
+      assert.deepEqual(links(await s.getDependencies({ start: t0, end: t0 + 999n * MS + 1n }, ctx)), ['fe->be:1000'], 'half the window, half the calls');
+    });
+  });
+});
+
+describe('clickhouse operations', () => {
+  test('every span kind (unspecified included) by name and filter; names with quotes, backslashes and unicode', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const traceId = newTraceId();
+      const kinds = [SpanKind.UNSPECIFIED, SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER];
+      const names = ["it's", 'back\\slash', 'üñí €', 'tab\there', '{"json": 1}'];
+      await s.writeTraces(
+        traces(makeResourceSpans({ service: 'svc' }, names.flatMap((name, i) => kinds.filter((_, k) => (k + i) % 2 === 0).map((kind) => makeSpan({ traceId, name, kind, start: t0 }))))),
+        ctx,
+      );
+      const all = await s.getOperations({ serviceName: 'svc' }, ctx);
+      const expected = names
+        .flatMap((name, i) => kinds.filter((_, k) => (k + i) % 2 === 0).map((kind) => ({ name, spanKind: spanKindNames[kind]! })))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : spanKindNames.indexOf(a.spanKind) - spanKindNames.indexOf(b.spanKind)));
+      assert.deepEqual(all, expected);
+      for (const kind of spanKindNames) {
+        assert.deepEqual(
+          await s.getOperations({ serviceName: 'svc', spanKind: kind }, ctx),
+          expected.filter((o) => o.spanKind === kind),
+          `spanKind ${kind}`,
+        );
+      }
+    });
+  });
+
+  test('an operation written in many batches over several days is listed once; operations are per tenant', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      for (let i = 0; i < 6; i++) {
+        const start = t0 - BigInt(i) * 20n * HOUR; // spans over ~4 days (several partitions)
+        await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: newTraceId(), name: 'GET /x', kind: SpanKind.SERVER, start })])), ctx);
+      }
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: newTraceId(), name: 'other-tenant-op', kind: SpanKind.SERVER, start: t0 })])), { tenant: 't2' });
+      assert.deepEqual(await s.getOperations({ serviceName: 'svc' }, ctx), [{ name: 'GET /x', spanKind: 'server' }]);
+      assert.deepEqual(await s.getOperations({ serviceName: 'svc', spanKind: 'server' }, ctx), [{ name: 'GET /x', spanKind: 'server' }]);
+      assert.deepEqual(await s.getOperations({ serviceName: 'svc' }, { tenant: 't2' }), [{ name: 'other-tenant-op', spanKind: 'server' }]);
+      assert.deepEqual(await s.getServices(ctx), ['svc']);
+    });
+  });
+});
+
+describe('clickhouse search without a service', () => {
+  test('traces spread over days: exact newest-first order at every searchDepth, with and without time bounds', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      // 40 traces, one span each, at irregular times over ~3 days, several services; dense near now.
+      const offsets = Array.from({ length: 40 }, (_, i) => (i < 20 ? BigInt(i) * 7n * SECOND : BigInt(i) * 97n * 60n * SECOND + BigInt(i)));
+      const list = offsets.map((off, i) => ({ id: newTraceId(), start: t0 - off, service: `svc-${i % 4}` }));
+      for (let i = 0; i < 4; i++) {
+        await s.writeTraces(traces(makeResourceSpans({ service: `svc-${i}` }, list.filter((x) => x.service === `svc-${i}`).map((x) => makeSpan({ traceId: x.id, start: x.start })))), ctx);
+      }
+      const newestFirst = [...list].sort((a, b) => (a.start > b.start ? -1 : 1)).map((x) => x.id);
+      for (const depth of [1, 2, 5, 19, 20, 21, 39, 40, 100]) {
+        assert.deepEqual(await ids(s, { searchDepth: depth }), newestFirst.slice(0, depth), `searchDepth ${depth}`);
+      }
+      // Time bounds as the query API passes them (both), in the middle of the data.
+      const lo = t0 - 30n * HOUR;
+      const hi = t0 - 5n * HOUR;
+      const inWindow = [...list].filter((x) => x.start >= lo && x.start <= hi).sort((a, b) => (a.start > b.start ? -1 : 1)).map((x) => x.id);
+      assert.ok(inWindow.length >= 5);
+      for (const depth of [1, 3, inWindow.length, 100]) {
+        // Twice: the second run reuses the span-rate estimate of the first.
+        for (const run of [1, 2]) assert.deepEqual(await ids(s, { searchDepth: depth, startTimeMin: lo, startTimeMax: hi }), inWindow.slice(0, depth), `window, depth ${depth}, run ${run}`);
+      }
+    });
+  });
+
+  test('a repeated bounded search sees data written between the runs', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const q: TraceQuery = { searchDepth: 3, startTimeMin: t0 - 10n * HOUR, startTimeMax: t0 + HOUR };
+      const old = Array.from({ length: 5 }, (_, i) => ({ id: newTraceId(), start: t0 - BigInt(i + 1) * HOUR }));
+      await s.writeTraces(traces(makeResourceSpans({ service: 'a' }, old.map((x) => makeSpan({ traceId: x.id, start: x.start })))), ctx);
+      assert.deepEqual(await ids(s, q), old.slice(0, 3).map((x) => x.id));
+      // Much denser data arrives (the cached rate estimate is now far off), newer than all.
+      const burst = Array.from({ length: 300 }, (_, i) => ({ id: newTraceId(), start: t0 + BigInt(i) * MS }));
+      await s.writeTraces(traces(makeResourceSpans({ service: 'b' }, burst.map((x) => makeSpan({ traceId: x.id, start: x.start })))), ctx);
+      assert.deepEqual(await ids(s, q), burst.slice(-3).reverse().map((x) => x.id));
+      assert.deepEqual(await ids(s, { ...q, searchDepth: 400 }), [...burst.map((x) => x.id).reverse(), ...old.map((x) => x.id)]);
+    });
+  });
+
+  test('span kind and operation without a service apply to one span', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const [server, client, split] = [newTraceId(), newTraceId(), newTraceId()];
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'a' }, [
+            makeSpan({ traceId: server, name: 'GET', kind: SpanKind.SERVER, start: t0 }),
+            makeSpan({ traceId: split, name: 'GET', kind: SpanKind.INTERNAL, start: t0 + 1n }),
+          ]),
+          makeResourceSpans({ service: 'b' }, [
+            makeSpan({ traceId: client, name: 'GET', kind: SpanKind.CLIENT, start: t0 + 2n }),
+            makeSpan({ traceId: split, name: 'POST', kind: SpanKind.SERVER, start: t0 + 3n }),
+          ]),
+        ),
+        ctx,
+      );
+      assert.deepEqual(await ids(s, { operationName: 'GET', spanKind: 'server', searchDepth: 10 }), [server]);
+      assert.deepEqual(await ids(s, { spanKind: 'server', searchDepth: 10 }), [split, server]);
+      assert.deepEqual(await ids(s, { spanKind: 'client', searchDepth: 10 }), [client]);
+      assert.deepEqual(await ids(s, { spanKind: 'producer', searchDepth: 10 }), []);
+    });
+  });
+});
+
+describe('clickhouse attribute search over resource, event and link attributes', () => {
+  test('one key in span, resource, event and link attributes of different traces: all found, each by its own value', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const [onSpan, onResource, onEvent, onLink, without] = [newTraceId(), newTraceId(), newTraceId(), newTraceId(), newTraceId()];
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'svc' }, [
+            makeSpan({ traceId: onSpan, start: t0, attributes: [str('tier', 'gold')] }),
+            makeSpan({ traceId: onEvent, start: t0 + 1n, events: [event(t0, [str('tier', 'gold')])] }),
+            makeSpan({ traceId: onLink, start: t0 + 2n, links: [link([str('tier', 'gold')])] }),
+            makeSpan({ traceId: without, start: t0 + 3n, attributes: [str('tier', 'silver')] }),
+          ]),
+          makeResourceSpans({ service: 'svc', resourceAttributes: [str('tier', 'gold')] }, [makeSpan({ traceId: onResource, start: t0 + 4n })]),
+        ),
+        ctx,
+      );
+      assert.deepEqual(await ids(s, { attributes: new Map([['tier', 'gold']]), searchDepth: 10 }), [onResource, onLink, onEvent, onSpan]);
+      assert.deepEqual(await ids(s, { serviceName: 'svc', attributes: new Map([['tier', 'silver']]), searchDepth: 10 }), [without]);
+    });
+  });
+
+  test('a key first seen on a resource after earlier searches, and in another tenant, is still found', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const first = newTraceId();
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: first, start: t0, attributes: [str('region', 'eu')] })])), ctx);
+      assert.deepEqual(await ids(s, { attributes: new Map([['region', 'eu']]), searchDepth: 10 }), [first]);
+      assert.deepEqual(await ids(s, { attributes: new Map([['region', 'us']]), searchDepth: 10 }), []);
+      // Later the same key arrives as a resource attribute, then as a link attribute.
+      const viaResource = newTraceId();
+      const viaLink = newTraceId();
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc', resourceAttributes: [str('region', 'us')] }, [makeSpan({ traceId: viaResource, start: t0 + 1n })])), ctx);
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: viaLink, start: t0 + 2n, links: [link([str('region', 'us')])] })])), ctx);
+      assert.deepEqual(await ids(s, { attributes: new Map([['region', 'us']]), searchDepth: 10 }), [viaLink, viaResource]);
+      // Tenant b writes the key on a resource after tenant a did.
+      const b = { tenant: 'b' };
+      const inB = newTraceId();
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc', resourceAttributes: [str('region', 'us')] }, [makeSpan({ traceId: inB, start: t0 })])), b);
+      assert.deepEqual(await ids(s, { attributes: new Map([['region', 'us']]), searchDepth: 10 }, b), [inB]);
+      assert.deepEqual(await ids(s, { attributes: new Map([['region', 'us']]), searchDepth: 10 }), [viaLink, viaResource], 'tenants stay apart');
+    });
+  });
+
+  test('an empty value matches the key with an empty value only, on every kind of attribute', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const tr = { span: newTraceId(), res: newTraceId(), ev: newTraceId(), ln: newTraceId(), none: newTraceId(), other: newTraceId() };
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'svc' }, [
+            makeSpan({ traceId: tr.span, start: t0, attributes: [str('note', '')] }),
+            makeSpan({ traceId: tr.ev, start: t0 + 1n, events: [event(t0, [str('note', '')])] }),
+            makeSpan({ traceId: tr.ln, start: t0 + 2n, links: [link([str('note', '')])] }),
+            makeSpan({ traceId: tr.none, start: t0 + 3n }),
+            makeSpan({ traceId: tr.other, start: t0 + 4n, attributes: [str('note', 'x')] }),
+          ]),
+          makeResourceSpans({ service: 'svc', resourceAttributes: [str('note', '')] }, [makeSpan({ traceId: tr.res, start: t0 + 5n })]),
+        ),
+        ctx,
+      );
+      assert.deepEqual(await ids(s, { attributes: new Map([['note', '']]), searchDepth: 10 }), [tr.res, tr.ln, tr.ev, tr.span]);
+    });
+  });
+
+  test('typed values on resources, events and links match by their string form', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      const [r, e, l] = [newTraceId(), newTraceId(), newTraceId()];
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'svc', resourceAttributes: [bool('canary', true), dbl('weight', 0.25), int('port', 8080)] }, [makeSpan({ traceId: r, start: t0 })]),
+          makeResourceSpans({ service: 'svc' }, [
+            makeSpan({ traceId: e, start: t0 + 1n, events: [event(t0, [bool('canary', false), dbl('weight', 1.5), int('port', -1)])] }),
+            makeSpan({ traceId: l, start: t0 + 2n, links: [link([bool('canary', true), dbl('weight', 1e21), int('port', 9223372036854775807n)])] }),
+          ]),
+        ),
+        ctx,
+      );
+      const q = (k: string, v: string) => ids(s, { attributes: new Map([[k, v]]), searchDepth: 10 });
+      assert.deepEqual(await q('canary', 'true'), [l, r]);
+      assert.deepEqual(await q('canary', 'false'), [e]);
+      assert.deepEqual(await q('weight', '0.25'), [r]);
+      assert.deepEqual(await q('weight', '1.5'), [e]);
+      assert.deepEqual(await q('weight', '1e+21'), [l]);
+      assert.deepEqual(await q('port', '8080'), [r]);
+      assert.deepEqual(await q('port', '-1'), [e]);
+      assert.deepEqual(await q('port', '9223372036854775807'), [l]);
+      assert.deepEqual(await ids(s, { attributes: new Map([['canary', 'true'], ['port', '8080']]), searchDepth: 10 }), [r], 'two resource attributes on one span');
+      assert.deepEqual(await ids(s, { attributes: new Map([['canary', 'true'], ['port', '-1']]), searchDepth: 10 }), [], 'values from different spans do not combine');
+    });
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Differential: the same generated data in the memory store and in ClickHouse, the same queries.
+// ------------------------------------------------------------------------------------------------
+
+interface Dataset {
+  batches: { rs: ResourceSpans[] }[];
+  values: { services: string[]; ops: string[]; attrs: [string, string][]; durations: bigint[]; starts: bigint[] };
+}
+
+function generate(seed: number, t0: bigint): Dataset {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const services = ['cart', 'checkout', 'payment', 'shipping', 'email', 'ads'];
+  const opsOf = (svc: string) => [`${svc}.get`, `${svc}.put`, 'HTTP GET', 'db.query'];
+  const kinds = [SpanKind.UNSPECIFIED, SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER];
+  const bySvc = new Map<string, Map<string, Span[]>>(); // service → resource variant → spans
+  const durations: bigint[] = [];
+  const starts: bigint[] = [];
+  let n = 0;
+  for (let t = 0; t < 300; t++) {
+    const traceId = newTraceId();
+    // Trace starts over ~60 hours, denser in the last hour; every span start unique.
+    const base = t0 - (r() < 0.4 ? BigInt(Math.floor(r() * 3600)) * SECOND : BigInt(Math.floor(r() * 60 * 3600)) * SECOND);
+    const count = 1 + Math.floor(r() * 7);
+    const spans: { span: Span; svc: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const svc = pick(services);
+      const parent = i === 0 ? undefined : spans[Math.floor(r() * spans.length)]!.span;
+      const start = base + BigInt(i) * MS + BigInt(++n) * 7n;
+      const duration = BigInt(1 + Math.floor(r() * 500)) * 100_000n + BigInt(n);
+      const attributes: KeyValue[] = [];
+      if (r() < 0.6) attributes.push(int('http.status_code', pick([200, 200, 404, 500])));
+      if (r() < 0.5) attributes.push(str('user.tier', pick(['free', 'pro', 'enterprise'])));
+      if (r() < 0.3) attributes.push(bool('cache.hit', r() < 0.5));
+      const span = makeSpan({
+        traceId,
+        parentSpanId: parent?.spanId ?? '',
+        name: pick(opsOf(svc)),
+        kind: pick(kinds),
+        start,
+        duration,
+        attributes,
+        events: r() < 0.2 ? [event(start + 1n, [str('exception.type', pick(['Timeout', 'IOError', 'NPE'])), int('retry', Math.floor(r() * 3))])] : [],
+        links: r() < 0.15 ? [link([str('link.kind', pick(['follows', 'batch']))])] : [],
+      });
+      spans.push({ span, svc });
+      durations.push(duration);
+      starts.push(start);
+    }
+    for (const { span, svc } of spans) {
+      const variant = `${svc}|${Math.floor(r() * 2)}`;
+      const m = bySvc.get(svc) ?? new Map<string, Span[]>();
+      bySvc.set(svc, m);
+      (m.get(variant) ?? m.set(variant, []).get(variant)!).push(span);
+    }
+  }
+  // Each service exports its own batches (two resource variants: hosts and zones differ).
+  const batches: { rs: ResourceSpans[] }[] = [];
+  for (const [svc, variants] of bySvc) {
+    const rs = [...variants].map(([variant, spans]) => {
+      const v = Number(variant.split('|')[1]);
+      return makeResourceSpans(
+        { service: svc, resourceAttributes: [str('host.name', `${svc}-host-${v}`), str('cloud.zone', v === 0 ? 'eu-1' : 'us-2')], scope: { name: 'lib', attributes: [str('scope.lib', `lib-${v}`)] } },
+        spans,
+      );
+    });
+    // In two batches per service, as periodic exports would.
+    batches.push({ rs: rs.slice(0, 1) }, { rs: rs.slice(1) });
+  }
+  const attrs: [string, string][] = [
+    ['http.status_code', '200'],
+    ['http.status_code', '500'],
+    ['http.status_code', '404'],
+    ['user.tier', 'pro'],
+    ['user.tier', 'enterprise'],
+    ['cache.hit', 'true'],
+    ['exception.type', 'Timeout'],
+    ['retry', '2'],
+    ['link.kind', 'batch'],
+    ['host.name', 'cart-host-1'],
+    ['cloud.zone', 'eu-1'],
+    ['scope.lib', 'lib-0'],
+    ['no.such.key', 'x'],
+  ];
+  return { batches: batches.filter((b) => b.rs.length > 0), values: { services, ops: [...new Set(services.flatMap(opsOf))], attrs, durations, starts } };
+}
+
+function randomQueries(seed: number, v: Dataset['values'], n: number): TraceQuery[] {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const sorted = (a: bigint[]) => [...a].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const durations = sorted(v.durations);
+  const starts = sorted(v.starts);
+  const quantile = (a: bigint[], q: number) => a[Math.min(a.length - 1, Math.floor(q * a.length))]!;
+  const out: TraceQuery[] = [];
+  for (let i = 0; i < n; i++) {
+    const q: { -readonly [K in keyof TraceQuery]: TraceQuery[K] } = { searchDepth: pick([1, 2, 5, 20, 100, 1000]) };
+    if (r() < 0.5) q.serviceName = pick(v.services);
+    if (r() < 0.3) q.operationName = pick(v.ops);
+    if (r() < 0.25) q.spanKind = pick(spanKindNames);
+    if (r() < 0.45) {
+      const m = new Map<string, string>();
+      for (let k = 0; k < (r() < 0.7 ? 1 : 2); k++) {
+        const [key, val] = pick(v.attrs);
+        m.set(key, val);
+      }
+      q.attributes = m;
+    }
+    if (r() < 0.25) q.durationMin = quantile(durations, r() * 0.9);
+    if (r() < 0.25) q.durationMax = quantile(durations, 0.3 + r() * 0.7);
+    const bounds = r();
+    if (bounds < 0.5) {
+      // As the query API sends them: both bounds.
+      const a = quantile(starts, r() * 0.8);
+      q.startTimeMin = a;
+      q.startTimeMax = r() < 0.3 ? starts[starts.length - 1]! + HOUR : quantile(starts, 0.8 + r() * 0.2);
+    } else if (bounds < 0.6) q.startTimeMin = quantile(starts, r());
+    else if (bounds < 0.7) q.startTimeMax = quantile(starts, r());
+    out.push(q);
+  }
+  return out;
+}
+
+function show(q: TraceQuery): string {
+  return JSON.stringify(q, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Map ? Object.fromEntries(x) : x));
+}
+
+describe('clickhouse against the memory store (same data, same queries)', () => {
+  test('services, operations by kind, 120 random searches (ids in order), dependencies over windows', async (t) => {
+    const t0 = baseTime();
+    const data = generate(20261125, t0);
+    const mem = new MemoryStore({ maxTraces: 100_000 });
+    const ch = newTestStore();
+    await mem.start();
+    await ch.start();
+    try {
+      for (const b of data.batches) {
+        await mem.writeTraces(traces(...b.rs), ctx);
+        await ch.writeTraces(traces(...b.rs), ctx);
+      }
+      const mismatches: string[] = [];
+      const same = async (what: string, f: (s: TraceStore) => Promise<unknown>) => {
+        const [m, c] = [await f(mem), await f(ch)];
+        try {
+          assert.deepEqual(c, m);
+        } catch {
+          mismatches.push(`${what}\n    memory:     ${JSON.stringify(m)}\n    clickhouse: ${JSON.stringify(c)}`);
+        }
+      };
+      await same('getServices', (s) => s.getServices(ctx));
+      for (const svc of data.values.services) {
+        await same(`getOperations ${svc}`, (s) => s.getOperations({ serviceName: svc }, ctx));
+        for (const kind of spanKindNames) await same(`getOperations ${svc} ${kind}`, (s) => s.getOperations({ serviceName: svc, spanKind: kind }, ctx));
+      }
+      const queries = randomQueries(7, data.values, 120);
+      let nonEmpty = 0;
+      const t1 = performance.now();
+      for (const q of queries) {
+        const m = await ids(mem, q);
+        if (m.length > 0) nonEmpty++;
+        await same(`findTraceIds ${show(q)}`, (s) => ids(s, q));
+      }
+      t.diagnostic(`${queries.length} searches (${nonEmpty} with results) in ${(performance.now() - t1).toFixed(0)} ms (both stores)`);
+      assert.ok(nonEmpty >= 40, `the generated queries mostly find something (${nonEmpty})`);
+      const starts = [...data.values.starts].sort((a, b) => (a < b ? -1 : 1));
+      for (const [lo, hi] of [
+        [starts[0]!, starts[starts.length - 1]!],
+        [t0 - HOUR, t0],
+        [t0 - 30n * HOUR, t0 - 10n * HOUR],
+        [starts[100]!, starts[101]!],
+      ] as const) {
+        await same(`getDependencies ${lo}..${hi}`, async (s) => links(await s.getDependencies({ start: lo, end: hi }, ctx)));
+      }
+      assert.deepEqual(mismatches.slice(0, 8), [], `${mismatches.length} differences from the memory store`);
+    } finally {
+      await mem.close();
+      await ch.close();
+    }
+  });
+});
