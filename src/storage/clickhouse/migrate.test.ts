@@ -41,6 +41,10 @@ async function rows<R>(s: ClickHouseStore, query: string): Promise<R[]> {
   return (await rs.json()) as R[];
 }
 
+async function scalar<R>(s: ClickHouseStore, query: string): Promise<R | undefined> {
+  return (await rows<[R]>(s, query))[0]?.[0];
+}
+
 const versionRows = (s: ClickHouseStore, db: string) =>
   rows<[number, string, string]>(s, `SELECT Version, Description, toString(AppliedAt) FROM \`${db}\`.${T.version} ORDER BY Version, AppliedAt`);
 
@@ -141,11 +145,11 @@ describe('clickhouse schema migrations', () => {
       // Untouched: the TTL was not changed, the data is there (looked at from another database).
       const probe = newTestStore();
       await withStore(probe, async (s) => {
-        const [[engine]] = await rows<[string]>(s, `SELECT engine_full FROM system.tables WHERE database = '${cfg.database}' AND name = '${T.spans}'`);
-        assert.match(engine!, /toIntervalSecond\(604800\)/, 'the refused start changed no TTL');
-        const [[n]] = await rows<[string]>(s, `SELECT toString(count()) FROM \`${cfg.database}\`.${T.spans}`);
+        const engine = await scalar<string>(s, `SELECT engine_full FROM system.tables WHERE database = '${cfg.database}' AND name = '${T.spans}'`);
+        assert.match(engine ?? '(no table)', /toIntervalSecond\(604800\)/, 'the refused start changed no TTL');
+        const n = await scalar<string>(s, `SELECT toString(count()) FROM \`${cfg.database}\`.${T.spans}`);
         assert.equal(n, '1');
-        const [[max]] = await rows<[number]>(s, `SELECT max(Version) FROM \`${cfg.database}\`.${T.version}`);
+        const max = await scalar<number>(s, `SELECT max(Version) FROM \`${cfg.database}\`.${T.version}`);
         assert.equal(max, future);
       });
     });
@@ -183,7 +187,7 @@ describe('clickhouse schema migrations', () => {
     const b = new ClickHouseStore({ config: cfg, name: 'b' });
     try {
       await Promise.all([a.start(), b.start()]);
-      const [[max]] = await rows<[number]>(a, `SELECT max(Version) FROM \`${cfg.database}\`.${T.version}`);
+      const max = await scalar<number>(a, `SELECT max(Version) FROM \`${cfg.database}\`.${T.version}`);
       assert.equal(max, SCHEMA_VERSION);
       const id = newTraceId();
       await a.writeTraces(traces(makeResourceSpans({ service: 'x' }, [makeSpan({ traceId: id, start: baseTime() })])), ctx);

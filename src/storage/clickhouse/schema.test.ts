@@ -48,7 +48,7 @@ function createOf(stmts: readonly string[], table: string): string {
 describe('clickhouse schema DDL', () => {
   test('single server: no ON CLUSTER, no Replicated or Distributed engine, no _local tables', () => {
     const stmts = [...allStatements(schemaOf({})), ...ttlStatements(schemaOf({}))];
-    assert.ok(stmts.length > 5);
+    assert.ok(stmts.length > 5, `${stmts.length} statements`);
     for (const s of stmts) {
       const head = s.split('\n')[0]!;
       assert.doesNotMatch(s, /ON CLUSTER/, head);
@@ -104,8 +104,8 @@ describe('clickhouse schema DDL', () => {
       }
       const forever = allStatements(schemaOf({ cluster, ttl: '0s' }));
       for (const s of forever) assert.doesNotMatch(s, /\bTTL\b/, s.split('\n')[0]);
-      assert.ok(ttlStatements(schemaOf({ cluster, ttl: '0s' })).every((s) => / REMOVE TTL$/.test(s)));
-      assert.ok(ttlStatements(schemaOf({ cluster, ttl: '24h' })).every((s) => /MODIFY TTL toDateTime\(\w+\) \+ toIntervalSecond\(86400\)$/.test(s)));
+      assert.ok(ttlStatements(schemaOf({ cluster, ttl: '0s' })).every((s) => / REMOVE TTL$/.test(s)), 'ttl 0s removes the TTL of an existing store');
+      assert.ok(ttlStatements(schemaOf({ cluster, ttl: '24h' })).every((s) => /MODIFY TTL toDateTime\(\w+\) \+ toIntervalSecond\(86400\)$/.test(s)), 'a TTL change is applied to an existing store');
     });
   }
 
@@ -171,7 +171,7 @@ describe('clickhouse cluster schema in an engine configured with clusters', () =
       assert.equal(dist?.engine, 'Distributed', d.name);
       assert.ok(dist.engine_full.startsWith(`Distributed('skua-prod', 'repl', '${d.name}_local', `), `${d.name}: Distributed over the local table: ${dist.engine_full}`);
       if (d.shard) assert.ok(dist.engine_full.endsWith(`, ${d.shard})`), `${d.name} sharded by ${d.shard}: ${dist.engine_full}`);
-      assert.ok(columns(d.name).length > 3);
+      assert.ok(columns(d.name).length > 3, `${d.name}: columns listed`);
       assert.deepEqual(columns(d.name), columns(`${d.name}_local`), `${d.name}: the Distributed table has the local table's columns`);
     }
     for (const mv of ['otel_traces_trace_id_ts_mv_local', 'skua_operations_mv_local']) {
