@@ -499,13 +499,16 @@ export class ClickHouseStore implements TraceStore {
   }
 
   async getDependencies(query: { start: UnixNanos; end: UnixNanos }, ctx: StorageContext): Promise<DependencyLink[]> {
-    // Parent and child spans that started in the window, joined within their trace.
+    // Child spans that started in the window, joined with their parent span wherever it is in the
+    // trace (all spans of those traces, found by (minute, trace id)), on a 64-bit hash of
+    // (trace id, span id): a small join key.
+    const children = `SELECT TraceId, cityHash64(TraceId, ParentSpanId) AS k, ServiceName FROM ${this.t(T.spans)}
+             WHERE Tenant = {tenant:String} AND ParentSpanId != '' AND ${timeCond('lo', 'hi')}`;
     const rows = await this.rows<[string, string, string]>(
       `SELECT p.ServiceName AS parent, c.ServiceName AS child, toString(count()) AS calls
-       FROM (SELECT cityHash64(TraceId, ParentSpanId) AS k, ServiceName FROM ${this.t(T.spans)}
-             WHERE Tenant = {tenant:String} AND ParentSpanId != '' AND ${timeCond('lo', 'hi')}) AS c
-       INNER JOIN (SELECT cityHash64(TraceId, SpanId) AS k, ServiceName FROM ${this.t(T.spans)}
-             WHERE Tenant = {tenant:String} AND ${timeCond('lo', 'hi')}) AS p
+       FROM (${children}) AS c
+       ${this.schema.cluster ? 'GLOBAL ' : ''}INNER JOIN (SELECT cityHash64(TraceId, SpanId) AS k, ServiceName FROM ${this.t(T.spans)}
+             WHERE Tenant = {tenant:String} AND ${this.spansOf(`SELECT DISTINCT TraceId FROM (${children})`)}) AS p
        ON c.k = p.k
        WHERE p.ServiceName != c.ServiceName
        GROUP BY parent, child ORDER BY parent, child
