@@ -250,6 +250,8 @@ interface IngestResult {
   latencyP99: number;
   skuaCpuSeconds: number;
   skuaMaxRss: number;
+  /** CPU of this process (the sender: file reads, HTTP client) during ingest. */
+  senderCpuSeconds: number;
 }
 
 async function ingest(skua: Skua, file: string, facts: StoredFacts, senders: number): Promise<IngestResult> {
@@ -271,6 +273,7 @@ async function ingest(skua: Skua, file: string, facts: StoredFacts, senders: num
   let retries = 0;
   let sentSpans = 0;
   const cpu0 = cpuSeconds(skua.proc.pid!);
+  const senderCpu0 = process.cpuUsage();
   let maxRss = 0;
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssBytes(skua.proc.pid!))), 1000);
   const t0 = Date.now();
@@ -316,6 +319,7 @@ async function ingest(skua: Skua, file: string, facts: StoredFacts, senders: num
     latencyP99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
     skuaCpuSeconds: cpuSeconds(skua.proc.pid!) - cpu0,
     skuaMaxRss: maxRss,
+    senderCpuSeconds: ((u) => (u.user + u.system) / 1e6)(process.cpuUsage(senderCpu0)),
   };
 }
 
@@ -580,7 +584,7 @@ export async function run(args: string[]): Promise<void> {
   lines.push('Details:');
   if (ing) {
     lines.push(`- ingest: ${fmt(ing.spans)} spans in ${ing.seconds.toFixed(1)} s from ${senders} senders (${requestSpans} spans/request); request latency (ack after the insert) p50 ${ms(ing.latencyP50)}, p99 ${ms(ing.latencyP99)}; ${ing.retries} requests retried after 503`);
-    lines.push(`- Skua process during ingest: ${ing.skuaCpuSeconds.toFixed(0)} CPU-s (${(ing.skuaCpuSeconds / ing.seconds).toFixed(2)} cores, receiver + ClickHouse engine in-process), max RSS ${mib(ing.skuaMaxRss)}`);
+    lines.push(`- Skua process during ingest: ${ing.skuaCpuSeconds.toFixed(0)} CPU-s (${(ing.skuaCpuSeconds / ing.seconds).toFixed(2)} cores, receiver + ClickHouse engine in-process), max RSS ${mib(ing.skuaMaxRss)}; the sender (this process) ${(ing.senderCpuSeconds / ing.seconds).toFixed(2)} cores of the same 2`);
   }
   lines.push(`- stored: ${fmt(size.rows)} of ${fmt(facts.spans)} spans after a clean stop and a reopen (${lost === 0 ? 'nothing lost' : `${lost} missing`})`);
   lines.push(`- on disk: ${mib(size.duBytes)} (du of the data directory); active parts: ${size.tables.map((t) => `${t.table} ${mib(t.bytes)} (${t.parts} parts)`).join(', ')}; OTLP/active parts = ${ratioParts.toFixed(1)}×; ${(size.duBytes / facts.spans).toFixed(1)} bytes/span`);

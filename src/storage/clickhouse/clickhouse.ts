@@ -4,7 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { PermanentError } from '../../component/errors.js';
+import { PermanentError, RetryableError } from '../../component/errors.js';
 import type { KeyValue, TraceId, UnixNanos } from '../../pdata/model.js';
 import { anyValueString } from '../../pdata/values.js';
 import { Traces } from '../../pdata/traces.js';
@@ -49,7 +49,6 @@ const MAX_TRACE_MINUTES = 527_040;
 const RATE_TTL_MS = 30_000;
 /** How long the attribute key sources of a search are reused (writers here clear them sooner). */
 const KEYS_TTL_MS = 10_000;
-const NS = 1_000_000_000n;
 
 const KIND_BY_NAME: Record<SpanKindName, string> = {
   unspecified: 'Unspecified',
@@ -161,7 +160,9 @@ export class ClickHouseStore implements TraceStore {
   // ----------------------------------------------------------------------------------------------
 
   writeTraces(td: Traces, ctx: StorageContext): Promise<void> {
-    if (!this.writer) return Promise.reject(new Error(`clickhouse backend "${this.o.name}" is not started`));
+    if (!this.writer) {
+      return Promise.reject(new RetryableError(`clickhouse backend "${this.o.name}" is ${this.closed ? 'shut down' : 'not started'}`, { retryAfterMs: 1000 }));
+    }
     return this.writer.write(td, ctx.tenant);
   }
 
