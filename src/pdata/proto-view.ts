@@ -421,7 +421,8 @@ export function hexToKey(hexId: string, bytes: number): string | undefined {
   return s;
 }
 
-function readKeyValue(r: Reader, e: number, depth: number): KeyValue {
+/** Reads one OTLP KeyValue whose bytes end at `e` (also used by the ClickHouse row fast path). */
+export function readKeyValue(r: Reader, e: number, depth: number): KeyValue {
   const outer = r.end;
   r.end = e;
   let key = '';
@@ -437,7 +438,8 @@ function readKeyValue(r: Reader, e: number, depth: number): KeyValue {
   return { key, value };
 }
 
-function readAnyValue(r: Reader, e: number, depth: number): AnyValue {
+/** Reads one OTLP AnyValue whose bytes end at `e`; throws DecodeError past MAX_DEPTH of nesting. */
+export function readAnyValue(r: Reader, e: number, depth: number): AnyValue {
   if (depth > MAX_DEPTH) throw new DecodeError('attribute values nested too deeply');
   const outer = r.end;
   r.end = e;

@@ -7,6 +7,7 @@
  */
 import type { AnyValue, KeyValue } from '../../pdata/model.js';
 import type { ProtoTraces, SpanTable } from '../../pdata/proto-view.js';
+import { readAnyValue, readKeyValue } from '../../pdata/proto-view.js';
 import { Reader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, DecodeError, utf8 } from '../../pdata/wire.js';
 import { anyValueString } from '../../pdata/values.js';
 import { EMPTY_KEYSET, MAX_NS, encodeAttrs, js, jsKey, noteKeys, ownerJsonOf, typeJson, type Dictionaries } from './rows.js';
@@ -28,7 +29,6 @@ const F_END_LO = 12;
 const F_END_HI = 13;
 
 const EMPTY: AnyValue = {};
-const MAX_DEPTH = 64;
 
 /** Output of one encoding call, accumulated over parts. */
 export interface RowSink {
@@ -646,63 +646,3 @@ function hexString(b: Uint8Array, off: number, n: number): string {
   return s;
 }
 
-function readKeyValue(r: Reader, e: number, depth: number): KeyValue {
-  const outer = r.end;
-  r.end = e;
-  let key = '';
-  let value: AnyValue = {};
-  while (r.pos < e) {
-    const tag = r.uint32();
-    if (tag === ((1 << 3) | WIRE_LEN)) key = r.string();
-    else if (tag === ((2 << 3) | WIRE_LEN)) value = readAnyValue(r, r.lenEnd(), depth + 1);
-    else r.skip(tag & 7);
-  }
-  r.end = outer;
-  r.pos = e;
-  return { key, value };
-}
-
-function readAnyValue(r: Reader, e: number, depth: number): AnyValue {
-  if (depth > MAX_DEPTH) throw new DecodeError('attribute values nested too deeply');
-  const outer = r.end;
-  r.end = e;
-  let v: AnyValue = {};
-  while (r.pos < e) {
-    const tag = r.uint32();
-    const f = tag >>> 3;
-    const wt = tag & 7;
-    if (f === 1 && wt === WIRE_LEN) v = { stringValue: r.string() };
-    else if (f === 2 && wt === WIRE_VARINT) v = { boolValue: r.bool() };
-    else if (f === 3 && wt === WIRE_VARINT) v = { intValue: r.int64() };
-    else if (f === 4 && wt === WIRE_I64) v = { doubleValue: r.double() };
-    else if (f === 5 && wt === WIRE_LEN) {
-      const e2 = r.lenEnd();
-      const values: AnyValue[] = [];
-      const o2 = r.end;
-      r.end = e2;
-      while (r.pos < e2) {
-        const t2 = r.uint32();
-        if (t2 === ((1 << 3) | WIRE_LEN)) values.push(readAnyValue(r, r.lenEnd(), depth + 1));
-        else r.skip(t2 & 7);
-      }
-      r.end = o2;
-      v = { arrayValue: { values } };
-    } else if (f === 6 && wt === WIRE_LEN) {
-      const e2 = r.lenEnd();
-      const values: KeyValue[] = [];
-      const o2 = r.end;
-      r.end = e2;
-      while (r.pos < e2) {
-        const t2 = r.uint32();
-        if (t2 === ((1 << 3) | WIRE_LEN)) values.push(readKeyValue(r, r.lenEnd(), depth + 1));
-        else r.skip(t2 & 7);
-      }
-      r.end = o2;
-      v = { kvlistValue: { values } };
-    } else if (f === 7 && wt === WIRE_LEN) v = { bytesValue: r.bytes() };
-    else r.skip(wt);
-  }
-  r.end = outer;
-  r.pos = e;
-  return v;
-}
