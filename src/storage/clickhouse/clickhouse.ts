@@ -360,20 +360,7 @@ export class ClickHouseStore implements TraceStore {
       if (this.rates.size > 1000) this.rates.clear();
       this.rates.set(rateKey, { at: Date.now(), perNs: bounds.span > 0n ? bounds.total / Number(bounds.span) : 0 });
     }
-    const where: string[] = ['Tenant = {tenant:String}'];
-    const params: Record<string, unknown> = { tenant: ctx.tenant };
-    if (query.serviceName !== undefined) {
-      where.push('ServiceName = {service:String}');
-      params['service'] = query.serviceName;
-    }
-    if (query.operationName !== undefined) {
-      where.push('SpanName = {operation:String}');
-      params['operation'] = query.operationName;
-    }
-    if (query.spanKind !== undefined) {
-      where.push('SpanKind = {kind:String}');
-      params['kind'] = KIND_BY_NAME[query.spanKind];
-    }
+    const { where, params } = spanFilters(query, ctx);
     if (query.durationMin !== undefined) {
       where.push('Duration >= {dmin:UInt64}');
       params['dmin'] = query.durationMin.toString();
@@ -458,20 +445,7 @@ export class ClickHouseStore implements TraceStore {
     query: TraceQuery,
     ctx: StorageContext,
   ): Promise<{ lo: bigint; hi: bigint; spans: number; total: number; span: bigint } | undefined> {
-    const where = ['Tenant = {tenant:String}'];
-    const params: Record<string, unknown> = { tenant: ctx.tenant };
-    if (query.serviceName !== undefined) {
-      where.push('ServiceName = {service:String}');
-      params['service'] = query.serviceName;
-    }
-    if (query.operationName !== undefined) {
-      where.push('SpanName = {operation:String}');
-      params['operation'] = query.operationName;
-    }
-    if (query.spanKind !== undefined) {
-      where.push('SpanKind = {kind:String}');
-      params['kind'] = KIND_BY_NAME[query.spanKind];
-    }
+    const { where, params } = spanFilters(query, ctx);
     if (query.startTimeMin !== undefined) {
       where.push('Date >= toDate(fromUnixTimestamp64Nano({smin:Int64}))');
       params['smin'] = nsParam(query.startTimeMin);
@@ -628,4 +602,23 @@ function toTraces(raw: readonly RawRow[]): Traces[] {
   const out: Traces[] = [];
   for (const list of byTrace.values()) out.push(Traces.fromResourceSpans(groupRows(list)));
   return out;
+}
+
+/** The tenant, service, operation and kind conditions of a search, shared by its queries. */
+function spanFilters(query: TraceQuery, ctx: StorageContext): { where: string[]; params: Record<string, unknown> } {
+  const where: string[] = ['Tenant = {tenant:String}'];
+  const params: Record<string, unknown> = { tenant: ctx.tenant };
+  if (query.serviceName !== undefined) {
+    where.push('ServiceName = {service:String}');
+    params['service'] = query.serviceName;
+  }
+  if (query.operationName !== undefined) {
+    where.push('SpanName = {operation:String}');
+    params['operation'] = query.operationName;
+  }
+  if (query.spanKind !== undefined) {
+    where.push('SpanKind = {kind:String}');
+    params['kind'] = KIND_BY_NAME[query.spanKind];
+  }
+  return { where, params };
 }
