@@ -1,6 +1,7 @@
 /**
  * Storage benchmark: `npm run bench -- storage [--spans N] [--senders N] [--request-spans N]
  * [--queries N] [--settle S] [--dir DIR] [--keep] [--skip-ingest] [--skip-lag] [--seed N]`.
+ * `SKUA_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` passes flags to the Skua process (profiling).
  *
  * 1. Data: a realistic generated data set (bench/storage-data.ts: 10 services, ~100 operations,
  *    ~10 attributes per span, events and errors), written once to DIR as OTLP protobuf export
@@ -186,7 +187,7 @@ exporters:
 `;
   const cfgFile = join(workDir, 'skua-bench.yaml');
   writeFileSync(cfgFile, cfg);
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', cfgFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env['SKUA_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/cli/main.ts', '--config', cfgFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const ready = new Promise<void>((res, rej) => {
     const onLine = (line: string) => {
@@ -449,6 +450,28 @@ interface LagResult {
   queryMs: number;
   queryLagMax: number;
   queryLagP99: number;
+  /** The same writes with `write.fsync: true` (the first 200k spans). */
+  fsyncSpans: number;
+  fsyncLatencyP50: number;
+  fsyncLatencyP99: number;
+}
+
+/** Write latency (ms, sorted) of `batches` written by two writers in flight. */
+async function writeAll(store: { writeTraces(td: Traces, ctx: { tenant: string }): Promise<void> }, batches: readonly Traces[]): Promise<number[]> {
+  const lat: number[] = [];
+  let next = 0;
+  // Two writers in flight, as the batch processor's default max_concurrent_exports.
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < batches.length) {
+        const b = batches[next++]!;
+        const s = performance.now();
+        await store.writeTraces(b, { tenant: '' });
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  return lat.sort((a, b) => a - b);
 }
 
 async function measureLag(dir: string): Promise<LagResult> {
@@ -465,24 +488,11 @@ async function measureLag(dir: string): Promise<LagResult> {
     const batches: Traces[] = [];
     for (let i = 0; i < decoded.length; i += 16) batches.push(Traces.merge(decoded.slice(i, i + 16)));
     const h = monitorEventLoopDelay({ resolution: 5 });
-    const lat: number[] = [];
     h.enable();
-    let next = 0;
-    // Two writers in flight, as the batch processor's default max_concurrent_exports.
-    await Promise.all(
-      [0, 1].map(async () => {
-        while (next < batches.length) {
-          const b = batches[next++]!;
-          const s = performance.now();
-          await store.writeTraces(b, { tenant: '' });
-          lat.push(performance.now() - s);
-        }
-      }),
-    );
+    const lat = await writeAll(store, batches);
     h.disable();
     const writeLagMax = h.max / 1e6;
     const writeLagP99 = h.percentile(99) / 1e6;
-    lat.sort((a, b) => a - b);
     // A big query: dependencies over everything (a join over all spans).
     const q = monitorEventLoopDelay({ resolution: 5 });
     q.enable();
@@ -490,7 +500,21 @@ async function measureLag(dir: string): Promise<LagResult> {
     await store.getDependencies({ start: 0n, end: BigInt(Date.now() + 3600_000) * 1_000_000n }, { tenant: '' });
     const queryMs = performance.now() - s;
     q.disable();
+    // The cost of fsync: the same batches into a store with write.fsync: true.
+    const base = createDefaultConfig();
+    const fsyncStore = new ClickHouseStore({ config: { ...base, embedded: { path }, database: 'skua_fsync', write: { ...base.write, fsync: true } }, name: 'lag-fsync' });
+    await fsyncStore.start();
+    let flat: number[];
+    const fsyncBatches = batches.slice(0, 25);
+    try {
+      flat = await writeAll(fsyncStore, fsyncBatches);
+    } finally {
+      await fsyncStore.close();
+    }
     return {
+      fsyncSpans: fsyncBatches.reduce((a, t) => a + t.spanCount, 0),
+      fsyncLatencyP50: flat[Math.floor(flat.length / 2)]!,
+      fsyncLatencyP99: flat[Math.floor(flat.length * 0.99)]!,
       writeSpans: decoded.reduce((a, t) => a + t.spanCount, 0),
       writeBatch: batches[0]!.spanCount,
       writeLagMax,
@@ -593,6 +617,7 @@ export async function run(args: string[]): Promise<void> {
     lines.push(
       `- event loop (store in-process): writing ${fmt(lag.writeSpans)} spans in ${fmt(lag.writeBatch)}-span batches, 2 in flight: lag max ${ms(lag.writeLagMax)}, p99 ${ms(lag.writeLagP99)}; write (ack) latency p50 ${ms(lag.writeLatencyP50)}, p99 ${ms(lag.writeLatencyP99)}`,
     );
+    lines.push(`- durability cost: the first ${fmt(lag.fsyncSpans)} of those spans again with write.fsync: true (every part fsynced before the ack): write latency p50 ${ms(lag.fsyncLatencyP50)}, p99 ${ms(lag.fsyncLatencyP99)}`);
     lines.push(`- event loop during a ${ms(lag.queryMs)} dependencies query over all those spans: lag max ${ms(lag.queryLagMax)}, p99 ${ms(lag.queryLagP99)}`);
   }
   const report = lines.join('\n');

@@ -99,7 +99,7 @@ export interface TraceReader {
   getTraces(params: readonly GetTraceParams[], ctx: StorageContext): AsyncIterable<Traces[]>;
   /** Distinct `service.name` values, sorted. */
   getServices(ctx: StorageContext): Promise<string[]>;
-  /** Distinct span names of a service (and kind, when given), sorted by name then kind. */
+  /** Distinct span names of a service (and kind, when given), sorted by name, then by span kind name. */
   getOperations(query: { serviceName: string; spanKind?: SpanKindName }, ctx: StorageContext): Promise<Operation[]>;
   /** Whole traces matching `query` (see TraceQuery), newest first, in chunks as getTraces does. */
   findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]>;

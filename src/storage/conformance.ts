@@ -545,6 +545,7 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
                 sp('GET /a', SpanKind.SERVER),
                 sp('GET /a', SpanKind.INTERNAL),
                 sp('GET /a', SpanKind.SERVER),
+                sp('GET /a', SpanKind.PRODUCER),
                 sp('send', SpanKind.CLIENT),
                 sp('send', SpanKind.CONSUMER),
               ]),
@@ -552,9 +553,10 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
             ),
             ctx,
           );
-          // Kinds chosen so that ordering by kind name and by kind number agree.
+          // By name, then by kind name (producer before server, although PRODUCER is 4 and SERVER 2).
           assert.deepEqual(await store.getOperations({ serviceName: 'svc' }, ctx), [
             { name: 'GET /a', spanKind: 'internal' },
+            { name: 'GET /a', spanKind: 'producer' },
             { name: 'GET /a', spanKind: 'server' },
             { name: 'GET /b', spanKind: 'server' },
             { name: 'query', spanKind: 'internal' },
@@ -566,7 +568,8 @@ export function runStorageConformance(opts: StorageConformanceOptions): void {
             { name: 'GET /b', spanKind: 'server' },
           ]);
           assert.deepEqual(await store.getOperations({ serviceName: 'svc', spanKind: 'consumer' }, ctx), [{ name: 'send', spanKind: 'consumer' }]);
-          assert.deepEqual(await store.getOperations({ serviceName: 'svc', spanKind: 'producer' }, ctx), []);
+          assert.deepEqual(await store.getOperations({ serviceName: 'svc', spanKind: 'producer' }, ctx), [{ name: 'GET /a', spanKind: 'producer' }]);
+          assert.deepEqual(await store.getOperations({ serviceName: 'svc', spanKind: 'unspecified' }, ctx), []);
           assert.deepEqual(await store.getOperations({ serviceName: 'other' }, ctx), [
             { name: 'GET /a', spanKind: 'client' },
             { name: 'other-op', spanKind: 'server' },

@@ -215,7 +215,7 @@ describe('clickhouse schema', () => {
     // A version-1 store refuses to start when it may not upgrade.
     await assert.rejects(
       new ClickHouseStore({ config: { ...cfg, create_schema: false }, name: 'strict' }).start(),
-      /schema version 1; this Skua needs version 2: set create_schema: true to upgrade it/,
+      new RegExp(`schema version 1; this Skua needs version ${SCHEMA_VERSION}: set create_schema: true to upgrade it`),
     );
     await withStore(new ClickHouseStore({ config: cfg, name: 'new' }), async (s) => {
       assert.equal(await scalar(s, `SELECT max(Version) FROM \`${cfg.database}\`.${T.version}`), String(SCHEMA_VERSION));
@@ -228,7 +228,7 @@ describe('clickhouse schema', () => {
     });
     await assert.rejects(
       new ClickHouseStore({ config: cfg, name: 'future' }).start(),
-      /schema version 99, written by a newer Skua; this Skua knows versions up to 2: upgrade Skua/,
+      new RegExp(`schema version 99, written by a newer Skua; this Skua knows versions up to ${SCHEMA_VERSION}: upgrade Skua`),
     );
   });
 

@@ -28,6 +28,7 @@ import { migrate } from './migrate.js';
 import { ATTR_TOKENS, T, tableRef, type SchemaOptions } from './schema.js';
 import { KIND_STRINGS, SELECT_COLUMNS, decodeRow, groupRows, type DecodedRow, type RawRow } from './rows.js';
 import { BatchWriter } from './writer.js';
+import { version } from '../../service/version.js';
 
 export interface ClickHouseStoreOptions {
   readonly config: Config;
@@ -45,6 +46,8 @@ const FETCH_CHUNK = 50;
 const GROUP_SPAN_NS = 10n * 60n * 1_000_000_000n;
 /** Spans of a trace are looked up over at most this many minutes (a year) from its first span. */
 const MAX_TRACE_MINUTES = 527_040;
+/** A found trace spanning at most this many minutes is fetched by a constant (minute, trace id) set. */
+const PAIR_MINUTES = 60;
 /** How long a search's span-rate estimate is reused. */
 const RATE_TTL_MS = 30_000;
 /** How long the attribute key sources of a search are reused (writers here clear them sooner). */
@@ -104,6 +107,8 @@ export class ClickHouseStore implements TraceStore {
         create: this.o.config.create_schema,
         where: conn.where,
         logger: this.log,
+        skuaVersion: version,
+        fsync: this.o.config.write.fsync,
         ...(this.o.schemaVersion !== undefined ? { targetVersion: this.o.schemaVersion } : {}),
       });
     } catch (err) {
@@ -206,7 +211,8 @@ export class ClickHouseStore implements TraceStore {
       'get operations',
     );
     const ops = rows.map(([name, k]) => ({ name, spanKind: kindName(k) }));
-    ops.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : spanKindNames.indexOf(a.spanKind || 'unspecified') - spanKindNames.indexOf(b.spanKind || 'unspecified')));
+    const kindOf = (o: Operation) => o.spanKind || 'unspecified';
+    ops.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : kindOf(a) < kindOf(b) ? -1 : kindOf(a) > kindOf(b) ? 1 : 0));
     return ops;
   }
 
@@ -278,14 +284,20 @@ export class ClickHouseStore implements TraceStore {
       const found = `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
         (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
         ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
-      const raw = await this.rows<RawRow>(
-        `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND ${this.spansOf(found)}`,
+      // Two queries: the window's newest traces with their time ranges (lookup table), then their
+      // spans by (minute, trace id). As one nested query ClickHouse builds the sets one after the
+      // other and was ~8 ms slower at 10M spans.
+      const inOp = this.schema.cluster ? 'GLOBAL IN' : 'IN';
+      const ranges = await this.rows<[string, string, string]>(
+        `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}` +
+          ` WHERE Tenant = {tenant:String} AND TraceId ${inOp} (${found}) GROUP BY TraceId`,
         p,
         'find traces',
       );
-      if (raw.length > 0) {
+      const fetched = ranges.length > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
+      if (fetched.length > 0) {
         // Order as the window query did: by the latest matching span in the window, then id.
-        const traces = toTraces(raw).map((td) => ({ td, id: firstTraceId(td), at: latestMatch(td, query, w.bottom, w.top, w.first) }));
+        const traces = fetched.map((td) => ({ td, id: firstTraceId(td), at: latestMatch(td, query, w.bottom, w.top, w.first) }));
         traces.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         for (const t of traces) seen.add(t.id);
         yield traces.map((t) => t.td);
@@ -317,6 +329,35 @@ export class ClickHouseStore implements TraceStore {
       if (found.length >= plan.depth) break;
     }
     if (found.length > 0) yield found;
+  }
+
+  /**
+   * The spans of traces with known time ranges ([id, first second, last second] from the lookup
+   * table): the (minute, trace id) pairs as a constant set, so that the primary key reads only the
+   * granules holding them.
+   */
+  private async fetchRanges(ranges: readonly [string, string, string][], tenant: string): Promise<Traces[]> {
+    const pairs: string[] = [];
+    const long: string[] = [];
+    for (const [id, start, end] of ranges) {
+      if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`unexpected trace id from the lookup table: ${JSON.stringify(id)}`);
+      const first = Math.floor(Number(start) / 60) * 60;
+      const last = Math.floor(Number(end) / 60) * 60;
+      if (!(last - first <= PAIR_MINUTES * 60)) {
+        long.push(id); // a long trace: its minutes come from the lookup table in the query
+        continue;
+      }
+      for (let m = first; m <= last; m += 60) pairs.push(`(toDateTime(${m}), '${id}')`);
+    }
+    const conds: string[] = [];
+    if (pairs.length > 0) conds.push(`(toStartOfMinute(Timestamp), TraceId) IN (${pairs.join(', ')})`);
+    if (long.length > 0) conds.push(this.spansOf('{long:Array(String)}'));
+    const raw = await this.rows<RawRow>(
+      `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`,
+      { tenant, long },
+      'find traces',
+    );
+    return toTraces(raw);
   }
 
   /**

@@ -31,6 +31,12 @@ const writeSchema = z
     concurrency: z.number().int().min(1).max(16),
     /** How long a failing batch is retried (same deduplication token) before its callers get a retryable error. */
     retry_max_elapsed: duration(),
+    /**
+     * fsync every inserted part before the INSERT returns (ClickHouse's `fsync_after_insert` and
+     * `fsync_part_directory` on Skua's tables). Off: an acknowledged export survives a crash of
+     * Skua (`kill -9`) but not of the machine; on: it survives power loss too, at a latency cost.
+     */
+    fsync: z.boolean(),
   })
   .strict();
 
@@ -106,6 +112,7 @@ export function createDefaultConfig(): Config {
       max_pending_rows: 500_000,
       concurrency: 2,
       retry_max_elapsed: '10s',
+      fsync: false,
     },
   };
 }

@@ -13,6 +13,7 @@ import { ClickHouseStore } from './clickhouse.js';
 import { MIGRATIONS, SCHEMA_VERSION, T } from './schema.js';
 import { newTestStore, testConfig } from './testutil.js';
 import type { Config } from './config.js';
+import { version } from '../../service/version.js';
 
 const ctx = { tenant: '' };
 
@@ -69,6 +70,15 @@ describe('clickhouse schema migrations', () => {
       }
     });
     assert.deepEqual(applied(first.lines), MIGRATIONS.map((m) => m.version), 'each migration is logged as it is applied');
+    await withStore(new ClickHouseStore({ config: cfg, name: 'who' }), async (s) => {
+      const who = await rows<[string]>(s, `SELECT DISTINCT SkuaVersion FROM \`${cfg.database}\`.${T.version}`);
+      assert.deepEqual(who, [[version]], 'each migration records the Skua version that applied it');
+      // Version 3: the span table merges more parts at once; the lookup table packs its times.
+      const spansEngine = (await rows<[string]>(s, `SELECT engine_full FROM system.tables WHERE database = '${cfg.database}' AND name = '${T.spans}'`))[0]?.[0];
+      assert.match(spansEngine!, /merge_selector_base = 40, min_parts_to_merge_at_once = 16/);
+      const codecs = await rows<[string, string]>(s, `SELECT name, compression_codec FROM system.columns WHERE database = '${cfg.database}' AND table = '${T.traceIdTs}' AND name IN ('Start', 'End') ORDER BY name`);
+      assert.deepEqual(codecs, [['End', 'CODEC(T64, ZSTD(1))'], ['Start', 'CODEC(T64, ZSTD(1))']]);
+    });
 
     const second = capture();
     await withStore(new ClickHouseStore({ config: cfg, name: 'again', logger: second.logger }), async (s) => {
@@ -78,6 +88,25 @@ describe('clickhouse schema migrations', () => {
     // create_schema: false accepts a store at the current version.
     await withStore(new ClickHouseStore({ config: { ...cfg, create_schema: false }, name: 'strict' }), async (s) => {
       assert.deepEqual(await s.getServices(ctx), []);
+    });
+  });
+
+  test('write.fsync turns fsync of inserted parts on for every data table, and off again', async () => {
+    const cfg = testConfig({ write: { ...testConfig().write, fsync: true } });
+    const settings = async (s: ClickHouseStore) =>
+      (await rows<[string, string]>(s, `SELECT name, engine_full FROM system.tables WHERE database = '${cfg.database}' AND engine LIKE '%MergeTree' AND name != '${T.version}' ORDER BY name`)).map(
+        ([name, e]) => [name, /fsync_after_insert = 1/.test(e) && /fsync_part_directory = 1/.test(e)] as const,
+      );
+    const t0 = baseTime();
+    const id = newTraceId();
+    await withStore(new ClickHouseStore({ config: cfg, name: 'fsync' }), async (s) => {
+      assert.deepEqual(await settings(s), [[T.spans, true], [T.traceIdTs, true], [T.attributeKeys, true], [T.operations, true]].sort(), 'fsync on: every data table');
+      await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: id, start: t0 })])), ctx);
+      assert.equal((await collect(s.getTraces([{ traceId: id }], ctx))).length, 1, 'writes and reads as usual');
+    });
+    await withStore(new ClickHouseStore({ config: { ...cfg, write: { ...cfg.write, fsync: false } }, name: 'nofsync' }), async (s) => {
+      assert.ok((await settings(s)).every(([, on]) => !on), 'fsync off again after a restart with write.fsync: false');
+      assert.equal((await collect(s.getTraces([{ traceId: id }], ctx))).length, 1);
     });
   });
 

@@ -6,7 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { PermanentError } from '../../component/errors.js';
-import { MIGRATIONS, SCHEMA_VERSION, T, TTL_TABLES, tableRef, ttlExpression, ttlStatements, versionTableStatements, storageTable, type SchemaOptions } from './schema.js';
+import { fsyncStatement, MIGRATIONS, SCHEMA_VERSION, T, TTL_TABLES, tableRef, ttlExpression, ttlStatements, versionTableStatements, storageTable, type SchemaOptions } from './schema.js';
 
 export interface MigrateOptions {
   readonly create: boolean;
@@ -15,6 +15,8 @@ export interface MigrateOptions {
   /** Tests only: stop at this version. */
   readonly targetVersion?: number;
   readonly skuaVersion?: string;
+  /** fsync inserted parts (`write.fsync`); applied when `create` is true. */
+  readonly fsync?: boolean;
 }
 
 /** The store's schema version: 0 when the database or version table does not exist. */
@@ -60,6 +62,7 @@ export async function migrate(client: ClickHouseClient, o: SchemaOptions, m: Mig
       );
     }
     await applyTtl(client, o);
+    await applyFsync(client, o, m.fsync ?? false);
   }
   return Math.max(have, Math.min(target, SCHEMA_VERSION));
 }
@@ -81,6 +84,23 @@ async function applyTtl(client: ClickHouseClient, o: SchemaOptions): Promise<voi
     const have = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1]?.trim() ?? '';
     if (have === want) continue;
     await command(client, stmts[i]!, undefined, { materialize_ttl_after_modify: 0 });
+  }
+}
+
+/** Brings every data table's fsync settings to the configured ones when they differ. */
+async function applyFsync(client: ClickHouseClient, o: SchemaOptions, on: boolean): Promise<void> {
+  const names = TTL_TABLES.map(([name]) => name);
+  const rs = await client.query({
+    query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+    query_params: { db: o.database, names: names.map((n) => storageTable(o, n)) },
+    format: 'JSONCompactEachRow',
+  });
+  const engines = new Map(((await rs.json()) as [string, string][]).map(([n, e]) => [n, e]));
+  for (const name of names) {
+    const engineFull = engines.get(storageTable(o, name));
+    if (engineFull === undefined) continue;
+    if (/\bfsync_after_insert = 1\b/.test(engineFull) === on) continue;
+    await command(client, fsyncStatement(o, name, on));
   }
 }
 

