@@ -233,6 +233,31 @@ describe('clickhouse search without a service', () => {
     });
   });
 
+  test('found traces come back whole: one spanning two hours, and 2,100 at once (span queries in chunks)', async () => {
+    await withStore(async (s) => {
+      const t0 = baseTime();
+      // A long trace: its root two hours before the span that matches the search window.
+      const longId = newTraceId();
+      await s.writeTraces(
+        traces(makeResourceSpans({ service: 'long-svc' }, [makeSpan({ traceId: longId, start: t0 - 2n * HOUR, name: 'root' }), makeSpan({ traceId: longId, start: t0, name: 'late' })])),
+        ctx,
+      );
+      const found = await collect(s.findTraces({ serviceName: 'long-svc', searchDepth: 5, startTimeMin: t0 - 10n * SECOND, startTimeMax: t0 + SECOND }, ctx));
+      assert.equal(found.length, 1);
+      assert.equal(found[0]!.spanCount, 2, 'the span two hours earlier comes with the trace');
+      // More traces than one span query takes: 2,100 traces of two spans, one per second.
+      const many = Array.from({ length: 2100 }, (_, i) => ({ id: newTraceId(), start: t0 - BigInt(i) * SECOND }));
+      await s.writeTraces(
+        traces(makeResourceSpans({ service: 'many' }, many.flatMap((x) => [makeSpan({ traceId: x.id, start: x.start }), makeSpan({ traceId: x.id, start: x.start + 10n * MS })]))),
+        ctx,
+      );
+      const all = await collect(s.findTraces({ serviceName: 'many', searchDepth: 2100, startTimeMin: t0 - 2n * HOUR, startTimeMax: t0 + HOUR }, ctx));
+      assert.equal(all.length, 2100);
+      assert.ok(all.every((td) => td.spanCount === 2), 'every trace whole');
+      assert.deepEqual(new Set(all.map((td) => [...td.resourceSpans()][0]!.scopeSpans[0]!.spans[0]!.traceId)), new Set(many.map((x) => x.id)));
+    });
+  });
+
   test('a repeated bounded search sees data written between the runs', async () => {
     await withStore(async (s) => {
       const t0 = baseTime();
