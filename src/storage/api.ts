@@ -46,6 +46,13 @@ export interface Operation {
   readonly spanKind: SpanKindName | '';
 }
 
+/** The order of `getOperations`: by name, then by span kind name (`''` as `unspecified`). */
+export function compareOperations(a: Operation, b: Operation): number {
+  const ka = a.spanKind || 'unspecified';
+  const kb = b.spanKind || 'unspecified';
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
 /**
  * A search. All conditions except the time bounds and `searchDepth` apply to ONE span together:
  * a trace matches when at least one of its spans has `service.name` = serviceName, name =

@@ -1,4 +1,4 @@
-import { spanKindName, spanKindNames } from '../api.js';
+import { compareOperations, spanKindName, spanKindNames } from '../api.js';
 import type {
   Capabilities,
   DependencyLink,
@@ -253,7 +253,7 @@ export class MemoryStore implements TraceStore {
         }
       }
     }
-    return out.sort((a, b) => cmp(a.name, b.name) || cmp(a.spanKind, b.spanKind));
+    return out.sort(compareOperations);
   }
 
   /** The matching traces, newest first (by their latest matching span start), at most searchDepth. */
