@@ -61,46 +61,30 @@ export async function migrate(client: ClickHouseClient, o: SchemaOptions, m: Mig
         { d: mig.description, v: m.skuaVersion ?? '' },
       );
     }
-    await applyTtl(client, o);
-    await applyFsync(client, o, m.fsync ?? false);
+    await alignDataTables(client, o, m.fsync ?? false);
   }
   return Math.max(have, Math.min(target, SCHEMA_VERSION));
 }
 
-/** Brings every table's TTL to the configured one when it differs. */
-async function applyTtl(client: ClickHouseClient, o: SchemaOptions): Promise<void> {
-  const names = TTL_TABLES.map(([name]) => storageTable(o, name));
+/**
+ * Brings every data table's TTL and fsync settings to the configured ones where they differ (one
+ * read of the tables' definitions).
+ */
+async function alignDataTables(client: ClickHouseClient, o: SchemaOptions, fsync: boolean): Promise<void> {
   const rs = await client.query({
     query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-    query_params: { db: o.database, names },
+    query_params: { db: o.database, names: TTL_TABLES.map(([name]) => storageTable(o, name)) },
     format: 'JSONCompactEachRow',
   });
   const engines = new Map(((await rs.json()) as [string, string][]).map(([n, e]) => [n, e]));
-  const stmts = ttlStatements(o);
+  const ttl = ttlStatements(o);
   for (let i = 0; i < TTL_TABLES.length; i++) {
-    const engineFull = engines.get(names[i]!);
-    if (engineFull === undefined) continue;
-    const want = ttlExpression(o, TTL_TABLES[i]![1]);
-    const have = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1]?.trim() ?? '';
-    if (have === want) continue;
-    await command(client, stmts[i]!, undefined, { materialize_ttl_after_modify: 0 });
-  }
-}
-
-/** Brings every data table's fsync settings to the configured ones when they differ. */
-async function applyFsync(client: ClickHouseClient, o: SchemaOptions, on: boolean): Promise<void> {
-  const names = TTL_TABLES.map(([name]) => name);
-  const rs = await client.query({
-    query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-    query_params: { db: o.database, names: names.map((n) => storageTable(o, n)) },
-    format: 'JSONCompactEachRow',
-  });
-  const engines = new Map(((await rs.json()) as [string, string][]).map(([n, e]) => [n, e]));
-  for (const name of names) {
+    const [name, column] = TTL_TABLES[i]!;
     const engineFull = engines.get(storageTable(o, name));
     if (engineFull === undefined) continue;
-    if (/\bfsync_after_insert = 1\b/.test(engineFull) === on) continue;
-    await command(client, fsyncStatement(o, name, on));
+    const haveTtl = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1]?.trim() ?? '';
+    if (haveTtl !== ttlExpression(o, column)) await command(client, ttl[i]!, undefined, { materialize_ttl_after_modify: 0 });
+    if (/\bfsync_after_insert = 1\b/.test(engineFull) !== fsync) await command(client, fsyncStatement(o, name, fsync));
   }
 }
 
