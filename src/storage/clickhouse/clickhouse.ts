@@ -19,7 +19,7 @@ import type {
   TraceQuery,
   TraceStore,
 } from '../api.js';
-import { spanKindNames } from '../api.js';
+import { compareOperations, spanKindNames } from '../api.js';
 import type { SelfMetrics } from '../../telemetry/metrics.js';
 import { durationMs } from '../../confmap/schema.js';
 import { ttlSeconds, type Config } from './config.js';
@@ -213,9 +213,7 @@ export class ClickHouseStore implements TraceStore {
       'get operations',
     );
     const ops = rows.map(([name, k]) => ({ name, spanKind: kindName(k) }));
-    const kindOf = (o: Operation) => o.spanKind || 'unspecified';
-    ops.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : kindOf(a) < kindOf(b) ? -1 : kindOf(a) > kindOf(b) ? 1 : 0));
-    return ops;
+    return ops.sort(compareOperations);
   }
 
   async *getTraces(params: readonly GetTraceParams[], ctx: StorageContext): AsyncIterable<Traces[]> {
@@ -273,19 +271,15 @@ export class ClickHouseStore implements TraceStore {
    * The search: spans matching every condition of `query` (on one span), newest first by the
    * trace's latest matching span. Time windows are scanned backwards from the newest possible
    * match, growing, until `searchDepth` traces are found or the range is exhausted: a trace found in
-   * a later window outranks every trace of earlier windows, so the result is exact. Each window is
-   * one query that also returns the found traces' spans (fetched by (minute, trace id)).
+   * a later window outranks every trace of earlier windows, so the result is exact. Each window
+   * takes two queries: its newest traces with their time ranges, then their spans (fetchRanges).
    */
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
     const plan = await this.planSearch(query, ctx);
     if (!plan) return;
     const seen = new Set<string>();
     for (const w of plan.windows()) {
-      const n = plan.depth - seen.size;
-      const p = { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n, seen: [...seen] };
-      const found = `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
-        (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
-        ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
+      const { sql: found, params: p } = this.windowTraces(plan, w, seen);
       // Two steps: the window's newest traces with their time ranges (lookup table), then their
       // spans by (minute, trace id). As one nested query ClickHouse builds the sets one after the
       // other: the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans.
@@ -308,6 +302,15 @@ export class ClickHouseStore implements TraceStore {
     }
   }
 
+  /** The query of a window's newest matching traces not yet `seen` (ids only), with its parameters. */
+  private windowTraces(plan: SearchPlan, w: SearchWindow, seen: ReadonlySet<string>): { sql: string; params: Record<string, unknown> } {
+    const sql =
+      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
+      (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
+      ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
+    return { sql, params: { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - seen.size, seen: [...seen] } };
+  }
+
   /** The ids `findTraces` returns, in the same order (no spans are read). */
   async *findTraceIds(query: TraceQuery, ctx: StorageContext): AsyncIterable<FoundTraceId[]> {
     const plan = await this.planSearch(query, ctx);
@@ -315,14 +318,8 @@ export class ClickHouseStore implements TraceStore {
     const found: FoundTraceId[] = [];
     const ids = new Set<string>();
     for (const w of plan.windows()) {
-      const p = { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - found.length, seen: [...ids] };
-      const rows = await this.rows<[string]>(
-        `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
-          (ids.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
-          ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}',
-        p,
-        'find traces',
-      );
+      const q = this.windowTraces(plan, w, ids);
+      const rows = await this.rows<[string]>(q.sql, q.params, 'find traces');
       for (const [id] of rows) {
         if (ids.has(id)) continue;
         ids.add(id);
