@@ -484,7 +484,8 @@ export function readAnyValue(r: Reader, e: number, depth: number): AnyValue {
   return v;
 }
 
-function readEvent(r: Reader, e: number): SpanEvent {
+/** A `Span.Event` message ending at `e`. */
+export function readEvent(r: Reader, e: number): SpanEvent {
   const outer = r.end;
   r.end = e;
   let timeUnixNano = 0n;
@@ -505,7 +506,8 @@ function readEvent(r: Reader, e: number): SpanEvent {
   return { timeUnixNano, name, attributes, droppedAttributesCount: dropped };
 }
 
-function readLink(r: Reader, e: number): SpanLink {
+/** A `Span.Link` message ending at `e`. */
+export function readLink(r: Reader, e: number): SpanLink {
   const outer = r.end;
   r.end = e;
   let traceId = '';

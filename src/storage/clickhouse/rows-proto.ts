@@ -5,10 +5,10 @@
  * path). It writes exactly what `encodeRows` (rows.ts) writes for the same spans: rows.test.ts
  * checks that byte for byte.
  */
-import type { AnyValue, KeyValue } from '../../pdata/model.js';
+import type { AnyValue } from '../../pdata/model.js';
 import type { ProtoTraces, SpanTable } from '../../pdata/proto-view.js';
-import { readAnyValue, readKeyValue } from '../../pdata/proto-view.js';
-import { Reader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, DecodeError, utf8 } from '../../pdata/wire.js';
+import { readAnyValue, readEvent, readLink } from '../../pdata/proto-view.js';
+import { Reader, WIRE_I32, WIRE_LEN, WIRE_VARINT, DecodeError, utf8 } from '../../pdata/wire.js';
 import { anyValueString } from '../../pdata/values.js';
 import { EMPTY_KEYSET, MAX_NS, encodeAttrs, js, jsKey, noteKeys, ownerJsonOf, typeJson, type Dictionaries } from './rows.js';
 
@@ -422,24 +422,12 @@ function encodeProtoSpan(
       case 11:
         if (wt === WIRE_LEN) {
           const e = r.lenEnd();
-          const outer = r.end;
-          r.end = e;
-          let time = 0n;
-          let name = '';
-          const attrs: KeyValue[] = [];
-          let dropped = 0;
-          while (r.pos < e) {
-            const tg = r.uint32();
-            const ff = tg >>> 3;
-            const w2 = tg & 7;
-            if (ff === 1 && w2 === WIRE_I64) time = r.fixed64();
-            else if (ff === 2 && w2 === WIRE_LEN) name = r.string();
-            else if (ff === 3 && w2 === WIRE_LEN) attrs.push(readKeyValue(r, r.lenEnd(), 0));
-            else if (ff === 4 && w2 === WIRE_VARINT) dropped = r.uint32();
-            else r.skip(w2);
-          }
-          r.end = outer;
+          const ev = readEvent(r, e);
           r.pos = e;
+          let time = ev.timeUnixNano;
+          const name = ev.name;
+          const attrs = ev.attributes;
+          const dropped = ev.droppedAttributesCount;
           const sep = ne > 0 ? ',' : '';
           let ix = '';
           if (time > MAX_NS) {
@@ -467,34 +455,9 @@ function encodeProtoSpan(
       case 13:
         if (wt === WIRE_LEN) {
           const e = r.lenEnd();
-          const outer = r.end;
-          r.end = e;
-          let tid = '';
-          let sid = '';
-          let state = '';
-          const attrs: KeyValue[] = [];
-          let dropped = 0;
-          let lflags = 0;
-          while (r.pos < e) {
-            const tg = r.uint32();
-            const ff = tg >>> 3;
-            const w2 = tg & 7;
-            if (ff === 1 && w2 === WIRE_LEN) {
-              const e2 = r.lenEnd();
-              tid = hexString(buf, r.pos, e2 - r.pos);
-              r.pos = e2;
-            } else if (ff === 2 && w2 === WIRE_LEN) {
-              const e2 = r.lenEnd();
-              sid = hexString(buf, r.pos, e2 - r.pos);
-              r.pos = e2;
-            } else if (ff === 3 && w2 === WIRE_LEN) state = r.string();
-            else if (ff === 4 && w2 === WIRE_LEN) attrs.push(readKeyValue(r, r.lenEnd(), 0));
-            else if (ff === 5 && w2 === WIRE_VARINT) dropped = r.uint32();
-            else if (ff === 6 && w2 === WIRE_I32) lflags = r.fixed32();
-            else r.skip(w2);
-          }
-          r.end = outer;
+          const lk = readLink(r, e);
           r.pos = e;
+          const { traceId: tid, spanId: sid, traceState: state, attributes: attrs, droppedAttributesCount: dropped, flags: lflags } = lk;
           const sep = nl > 0 ? ',' : '';
           lkTids += sep + js(tid);
           lkSids += sep + js(sid);
@@ -640,9 +603,4 @@ function encodeProtoSpan(
 
 const valsOut = new Out(4096);
 
-function hexString(b: Uint8Array, off: number, n: number): string {
-  let s = '';
-  for (let i = off; i < off + n; i++) s += String.fromCharCode(HEXB[b[i]! * 2]!, HEXB[b[i]! * 2 + 1]!);
-  return s;
-}
 
