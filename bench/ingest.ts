@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePorts } from '../src/testutil/ports.js';
+import { serviceSection } from '../src/testutil/skua-config.js';
 import { generateResourceSpans } from '../src/pdata/testdata/generate.js';
 import { otlpType } from '../src/pdata/testdata/otlp-protobufjs.js';
 import { toProtobufjsObject } from '../src/pdata/testdata/generate.js';
@@ -183,24 +184,7 @@ extensions:
       memstore:
         memory:
           max_traces: 100000
-service:
-  extensions: [jaeger_storage]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    logs:
-      level: warn
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: ${metricsPort}
-`,
+${serviceSection({ extensions: ['jaeger_storage'], processors: ['batch'], logLevel: 'warn', metricsPort })}`,
     );
     void grpcPort;
     void queryPort;

@@ -27,6 +27,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { execFileSync } from 'node:child_process';
 import { freePorts } from '../src/testutil/ports.js';
+import { serviceSection } from '../src/testutil/skua-config.js';
 import { encodeTraceRequestProto } from '../src/pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../src/pdata/proto-view.js';
 import { Traces } from '../src/pdata/traces.js';
@@ -145,24 +146,7 @@ interface Skua {
 
 async function startSkua(dataPath: string, workDir: string): Promise<Skua> {
   const [otlp, query, metrics] = await freePorts(3);
-  const cfg = `service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    logs:
-      level: warn
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: ${metrics}
-extensions:
+  const cfg = `${serviceSection({ extensions: ['jaeger_storage', 'jaeger_query'], processors: ['batch'], logLevel: 'warn', metricsPort: metrics })}extensions:
   jaeger_storage:
     backends:
       main:

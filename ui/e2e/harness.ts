@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { freePorts } from '../../src/testutil/ports.js';
+import { serviceSection } from '../../src/testutil/skua-config.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const uiDir = join(repoRoot, 'ui');
@@ -101,24 +102,7 @@ processors:
 exporters:
   jaeger_storage_exporter:
     trace_storage: mem
-service:
-  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    logs:
-      level: info
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: ${metrics}
-`;
+${serviceSection({ extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'], processors: ['batch'], logLevel: 'info', metricsPort: metrics })}`;
   const file = join(dir, 'config.yaml');
   writeFileSync(file, config);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', file], {
