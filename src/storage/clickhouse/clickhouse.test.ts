@@ -18,7 +18,9 @@ import {
   str,
   traces,
 } from '../conformance.js';
-import { newTestStore, testConfig } from './testutil.js';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { newTestStore, testConfig, testDataDir } from './testutil.js';
+import { spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { SCHEMA_VERSION, T } from './schema.js';
 import { insertSql } from './insert.js';
@@ -180,6 +182,43 @@ describe('clickhouse store', () => {
       }
       assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '2');
       assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces_trace_id_ts`), '2', 'the materialized views de-duplicate too');
+    });
+  });
+
+  test('embedded INSERTs read their rows from a spool file, removed afterwards; without it the rows go in the statement', async () => {
+    await withStore(newTestStore(), async (s) => {
+      const client = s.clickhouse as unknown as { command(p: { query: string }): Promise<unknown> };
+      const command = client.command.bind(client);
+      const inserts: string[] = [];
+      let loseFile = false;
+      client.command = (p) => {
+        if (/^INSERT INTO \S+\.`otel_traces`/.test(p.query)) {
+          inserts.push(p.query);
+          const file = /FROM file\('([^']+)'/.exec(p.query)?.[1];
+          if (file && loseFile) rmSync(file); // the engine then fails to read it
+        }
+        return command(p);
+      };
+      const spool = spoolDirOf(testDataDir());
+      const write = () => s.writeTraces(traces(makeResourceSpans({ service: 'x' }, [makeSpan({ traceId: newTraceId(), start: baseTime() })])), ctx);
+      await write();
+      assert.match(inserts[0]!, /FROM file\('[^']*skua_spool\/[0-9a-f-]{36}\.jsonl', JSONCompactEachRow/);
+      assert.deepEqual(readdirSync(spool), [], 'the spool file is removed after the INSERT');
+      // The file vanishes before the engine reads it: the retry carries the rows in the statement.
+      loseFile = true;
+      await write();
+      assert.match(inserts[1]!, /FROM file\(/);
+      assert.match(inserts[2]!, /FROM format\(JSONCompactEachRow/);
+      // The spool directory is gone: the rows go in the statement at once.
+      rmSync(spool, { recursive: true });
+      try {
+        await write();
+      } finally {
+        mkdirSync(spool, { recursive: true });
+      }
+      assert.match(inserts[3]!, /FROM format\(JSONCompactEachRow/);
+      assert.equal(inserts.length, 4);
+      assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '3');
     });
   });
 

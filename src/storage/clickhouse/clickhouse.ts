@@ -132,6 +132,7 @@ export class ClickHouseStore implements TraceStore {
       recordKeys: this.version >= 2,
       onNewKeys: () => this.keyCache.clear(),
       where: conn.where,
+      ...(conn.spoolDir ? { spoolDir: conn.spoolDir } : {}),
       onError: (message, final) => {
         if (final) this.log?.error({ backend: this.o.name }, message);
         else this.log?.warn({ backend: this.o.name }, message);

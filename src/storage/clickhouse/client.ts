@@ -6,9 +6,9 @@
  * database); asking for a second directory while one is open is refused with a clear message.
  * `chdb` is imported only here, lazily, when an embedded backend starts (it costs ~250 MB RSS).
  */
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { PermanentError, RetryableError } from '../../component/errors.js';
 import type { Config } from './config.js';
@@ -19,7 +19,17 @@ export interface Connected {
   /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
   readonly where: string;
   readonly embedded: boolean;
+  /**
+   * Embedded only: a directory the engine can read files from. INSERTs hand it their rows as a
+   * file (read by `file()`), which costs the engine less than parsing them out of the statement.
+   */
+  readonly spoolDir?: string;
   close(): Promise<void>;
+}
+
+/** The spool directory of an embedded data directory. */
+export function spoolDirOf(abs: string): string {
+  return join(abs, 'skua_spool');
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -57,8 +67,19 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
   } catch (err) {
     throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
   }
+  const spoolDir = spoolDirOf(abs);
   if (slot) slot.refs++;
-  else slot = { path: abs, refs: 1 };
+  else {
+    slot = { path: abs, refs: 1 };
+    // Files of INSERTs that a crash interrupted: their rows were never acknowledged.
+    try {
+      rmSync(spoolDir, { recursive: true, force: true });
+      mkdirSync(spoolDir, { recursive: true });
+    } catch (err) {
+      slot = undefined;
+      throw new PermanentError(`cannot create "${spoolDir}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
+    }
+  }
   // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
   const client = createClient({ connection: connection as never, clickhouse_settings: settings, log: QUIET });
   let closed = false;
@@ -66,6 +87,8 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
     client,
     where: abs,
     embedded: true,
+    // file() treats * ? { } as globs: such paths keep the rows in the statement.
+    ...(/[*?{}'\\]/.test(spoolDir) ? {} : { spoolDir }),
     async close() {
       if (closed) return;
       closed = true;

@@ -75,10 +75,13 @@ function idMap(ids: readonly number[]): string {
 
 /**
  * The INSERT … SELECT of a batch: the rows are parsed by `format(JSONCompactEachRow, …)` from a
- * heredoc, and each row's owner (tenant, resource, scope) and key set are looked up in the
- * batch's dictionaries, given once as JSON constants.
+ * heredoc — or, with `file`, read by `file()` from that file holding `batch.body` (the embedded
+ * engine: the statement's parser then skips the rows, ~2 µs less CPU per span) — and each row's
+ * owner (tenant, resource, scope) and key set are looked up in the batch's dictionaries, given once
+ * as JSON constants.
  */
-export function insertSql(database: string, batch: InsertBatch): string {
+export function insertSql(database: string, batch: InsertBatch, file?: string): string {
+  const rows = file === undefined ? `format(JSONCompactEachRow, '${ROW_STRUCTURE}', $$${batch.body}$$)` : `file('${file}', JSONCompactEachRow, '${ROW_STRUCTURE}')`;
   const ownerIds = [...batch.owners.keys()];
   const keysetIds = [...batch.keysets.keys()];
   return (
@@ -88,6 +91,6 @@ export function insertSql(database: string, batch: InsertBatch): string {
     `SELECT ${SELECT}\n` +
     `FROM (SELECT *, owners[transform(o, ${idMap(ownerIds)}, 0)] AS own, keysets[transform(k, ${idMap(keysetIds)}, 0)] AS ks,\n` +
     `        arrayStringConcat(arrayFilter(p -> p != '', [if(f = 0, '', concat('"f":', toString(f))), ks.2, own.9, x]), ',') AS xc\n` +
-    `      FROM format(JSONCompactEachRow, '${ROW_STRUCTURE}', $$${batch.body}$$))`
+    `      FROM ${rows})`
   );
 }

@@ -12,13 +12,16 @@
  *   in bytes; ClickHouse parses and writes on its own threads.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PermanentError, RetryableError } from '../../component/errors.js';
 import type { Traces } from '../../pdata/traces.js';
 import { ProtoTraces } from '../../pdata/proto-view.js';
 import { encodeRows, js, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
 import { encodeProtoRows, type RowSink } from './rows-proto.js';
-import { insertSql } from './insert.js';
+import { insertSql, type InsertBatch } from './insert.js';
 import { T, tableRef } from './schema.js';
 import { classify, describe, toStorageError } from './client.js';
 
@@ -37,6 +40,8 @@ export interface WriterOptions {
   /** Called after new attribute keys were recorded. */
   readonly onNewKeys?: () => void;
   readonly where: string;
+  /** Embedded engine: hand the rows of each INSERT over as a file in this directory (see insertSql). */
+  readonly spoolDir?: string;
   /** Called with a description of each failed attempt (for logs). */
   readonly onError?: (message: string, final: boolean) => void;
 }
@@ -237,8 +242,34 @@ export class BatchWriter {
       for (const [k, v] of p.rows.keysets) keysets.set(k, v);
       bodies.push(p.rows.body);
     }
-    const sql = insertSql(this.o.database, { body: bodies.join(''), owners, keysets });
+    const inserted = { body: bodies.join(''), owners, keysets };
     const token = randomUUID();
+    let file: string | undefined;
+    if (this.o.spoolDir) {
+      const f = join(this.o.spoolDir, `${token}.jsonl`);
+      try {
+        await writeFile(f, inserted.body);
+        file = f;
+      } catch (err) {
+        this.o.onError?.(`${this.o.where}: cannot write "${f}" (${(err as Error).message}); the rows go in the INSERT statement instead`, false);
+      }
+    }
+    try {
+      await this.insertWith(batch, rows, inserted, token, file);
+    } finally {
+      // Synchronously (~20 µs): the batch's callers are resolved, its rows leave `pending` next.
+      if (file) {
+        try {
+          rmSync(file, { force: true });
+        } catch (err) {
+          this.o.onError?.(`${this.o.where}: cannot remove "${file}": ${(err as Error).message}`, false);
+        }
+      }
+    }
+  }
+
+  private async insertWith(batch: Pending[], rows: number, inserted: InsertBatch, token: string, file: string | undefined): Promise<void> {
+    let sql = insertSql(this.o.database, inserted, file);
     const started = Date.now();
     const keys = this.o.recordKeys ? this.newKeys(batch) : [];
     let attempt = 0;
@@ -270,6 +301,14 @@ export class BatchWriter {
         return;
       } catch (err) {
         attempt++;
+        if (file !== undefined && keys.length === 0) {
+          // Whatever failed, the next attempt carries the rows in the statement: a spool file that
+          // went missing must not turn into lost data. Same dedup token, same rows.
+          this.o.onError?.(describe(err, this.o.where, `insert of ${rows} spans from "${file}" (attempt ${attempt})`), false);
+          file = undefined;
+          sql = insertSql(this.o.database, inserted);
+          continue;
+        }
         const info = classify(err);
         const elapsed = Date.now() - started;
         const final = !info.retryable || elapsed >= this.o.retryMaxElapsedMs || this.closed;
