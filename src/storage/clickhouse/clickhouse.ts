@@ -280,17 +280,21 @@ export class ClickHouseStore implements TraceStore {
     if (!plan) return;
     const seen = new Set<string>();
     for (const w of plan.windows()) {
-      const { sql: found, params: p } = this.windowTraces(plan, w, seen);
-      // Two steps: the window's newest traces with their time ranges (lookup table), then their
-      // spans by (minute, trace id). As one nested query ClickHouse builds the sets one after the
-      // other: the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans.
-      const inOp = this.schema.cluster ? 'GLOBAL IN' : 'IN';
-      const ranges = await this.rows<[string, string, string]>(
-        `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}` +
-          ` WHERE Tenant = {tenant:String} AND TraceId ${inOp} (${found}) GROUP BY TraceId`,
-        p,
-        'find traces',
-      );
+      const q = this.windowTraces(plan, w, seen);
+      // Three steps: the window's newest traces, their time ranges (lookup table), then their spans
+      // by (minute, trace id). Nested in one query, ClickHouse builds the sets one after the other:
+      // the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the
+      // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
+      const ids = (await this.rows<[string]>(q.sql, q.params, 'find traces')).map((r) => r[0]);
+      const ranges =
+        ids.length === 0
+          ? []
+          : await this.rows<[string, string, string]>(
+              `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}` +
+                ' WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)} GROUP BY TraceId',
+              { tenant: ctx.tenant, ids },
+              'find traces',
+            );
       const fetched = ranges.length > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
       if (fetched.length > 0) {
         // Order as the window query did: by the latest matching span in the window, then id.
@@ -342,8 +346,10 @@ export class ClickHouseStore implements TraceStore {
     const chunks: string[][] = [[]];
     const long: string[] = [];
     for (const [id, start, end] of ranges) {
+      // End is exclusive (the last span's second + 1): a trace ending at :59 has no spans in the
+      // next minute, and a pair for it would cost a granule read.
       const first = Math.floor(Number(start) / 60) * 60;
-      const last = Math.floor(Number(end) / 60) * 60;
+      const last = Math.max(first, Math.floor((Number(end) - 1) / 60) * 60);
       if (!/^[0-9a-f]{32}$/.test(id) || !(last - first <= PAIR_MINUTES * 60)) {
         long.push(id);
         continue;
@@ -379,7 +385,8 @@ export class ClickHouseStore implements TraceStore {
     const inOp = this.schema.cluster ? 'GLOBAL IN' : 'IN';
     const idSet = ids.startsWith('{') ? ids : `(${ids})`;
     const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId ${inOp} ${idSet} GROUP BY TraceId`;
-    const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(e))";
+    // e is exclusive: the second after the trace's last span start.
+    const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(greatest(s, e - 1)))";
     return `(toStartOfMinute(Timestamp), TraceId) ${inOp} (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
   }
 
