@@ -5,8 +5,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../component/errors.js';
-import type { KeyValue, TraceId, UnixNanos } from '../../pdata/model.js';
-import { anyValueString } from '../../pdata/values.js';
+import type { TraceId, UnixNanos } from '../../pdata/model.js';
 import { Traces } from '../../pdata/traces.js';
 import type {
   Capabilities,
@@ -297,11 +296,17 @@ export class ClickHouseStore implements TraceStore {
             );
       const fetched = ranges.length > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
       if (fetched.length > 0) {
-        // Order as the window query did: by the latest matching span in the window, then id.
-        const traces = fetched.map((td) => ({ td, id: firstTraceId(td), at: latestMatch(td, query, w.bottom, w.top, w.first) }));
-        traces.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        for (const t of traces) seen.add(t.id);
-        yield traces.map((t) => t.td);
+        // In the window query's order (the latest matching span in the window, then id).
+        const byId = new Map(fetched.map((td) => [firstTraceId(td), td]));
+        const traces: Traces[] = [];
+        for (const id of ids) {
+          const td = byId.get(id);
+          if (td && !seen.has(id)) {
+            seen.add(id);
+            traces.push(td);
+          }
+        }
+        yield traces;
       }
       if (seen.size >= plan.depth) return;
     }
@@ -597,50 +602,6 @@ interface SearchPlan {
   readonly where: string;
   readonly params: Record<string, unknown>;
   windows(): Iterable<SearchWindow>;
-}
-
-/** The latest start of a span of `td` that matches `q` within the window (the search's order). */
-function latestMatch(td: Traces, q: TraceQuery, bottom: bigint, top: bigint, first: boolean): bigint {
-  let best = -1n;
-  for (const rs of td.resourceSpans()) {
-    let service = '';
-    for (const kv of rs.resource.attributes) {
-      if (kv.key === 'service.name' && 'stringValue' in kv.value) {
-        service = kv.value.stringValue;
-        break;
-      }
-    }
-    if (q.serviceName !== undefined && service !== q.serviceName) continue;
-    for (const ss of rs.scopeSpans) {
-      for (const s of ss.spans) {
-        const t = s.startTimeUnixNano;
-        if (t < bottom || t > top || (!first && t === top) || t <= best) continue;
-        if (q.operationName !== undefined && s.name !== q.operationName) continue;
-        if (q.spanKind !== undefined && spanKindNames[s.kind] !== q.spanKind) continue;
-        const d = s.endTimeUnixNano > t ? s.endTimeUnixNano - t : 0n;
-        if ((q.durationMin !== undefined && d < q.durationMin) || (q.durationMax !== undefined && d > q.durationMax)) continue;
-        if (q.attributes && q.attributes.size > 0) {
-          const has = (attrs: readonly KeyValue[], k: string, v: string) => attrs.some((kv) => kv.key === k && anyValueString(kv.value) === v);
-          let all = true;
-          for (const [k, v] of q.attributes) {
-            if (
-              !has(s.attributes, k, v) &&
-              !s.events.some((e) => has(e.attributes, k, v)) &&
-              !has(rs.resource.attributes, k, v) &&
-              !has(ss.scope.attributes, k, v) &&
-              !s.links.some((l) => has(l.attributes, k, v))
-            ) {
-              all = false;
-              break;
-            }
-          }
-          if (!all) continue;
-        }
-        best = t;
-      }
-    }
-  }
-  return best;
 }
 
 function firstTraceId(td: Traces): string {
