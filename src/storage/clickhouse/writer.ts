@@ -302,8 +302,9 @@ export class BatchWriter {
       } catch (err) {
         attempt++;
         if (file !== undefined && keys.length === 0) {
-          // Whatever failed, the next attempt carries the rows in the statement: a spool file that
-          // went missing must not turn into lost data. Same dedup token, same rows.
+          // The spans' INSERT failed (keys still pending means the attribute-key INSERT did):
+          // whatever the cause, the next attempt carries the rows in the statement, so that a spool
+          // file that went missing cannot turn into lost data. Same dedup token, same rows.
           this.o.onError?.(describe(err, this.o.where, `insert of ${rows} spans from "${file}" (attempt ${attempt})`), false);
           file = undefined;
           sql = insertSql(this.o.database, inserted);
