@@ -19,7 +19,7 @@ import {
   traces,
 } from '../conformance.js';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { newTestStore, testConfig, testDataDir } from './testutil.js';
+import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
 import { spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { SCHEMA_VERSION, T } from './schema.js';
@@ -31,15 +31,6 @@ runStorageConformance({ name: 'clickhouse (embedded chDB)', newStore: () => newT
 const ctx = { tenant: '' };
 const MS = 1_000_000n;
 const SECOND = 1000n * MS;
-
-async function withStore<T>(store: ClickHouseStore, fn: (s: ClickHouseStore) => Promise<T>): Promise<T> {
-  await store.start();
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function scalar(store: ClickHouseStore, query: string): Promise<string> {
   const rs = await store.clickhouse.query({ query, format: 'JSONCompactEachRow' });

@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { baseTime, collect, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { MIGRATIONS, SCHEMA_VERSION, T } from './schema.js';
-import { newTestStore, testConfig } from './testutil.js';
+import { newTestStore, testConfig, withStore } from './testutil.js';
 import type { Config } from './config.js';
 import { version } from '../../service/version.js';
 
@@ -26,15 +26,6 @@ function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
     },
   });
   return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
-async function withStore<R>(store: ClickHouseStore, fn: (s: ClickHouseStore) => Promise<R>): Promise<R> {
-  await store.start();
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 async function rows<R>(s: ClickHouseStore, query: string): Promise<R[]> {

@@ -16,21 +16,16 @@ import { spanKindNames } from '../api.js';
 import { baseTime, bool, collect, dbl, int, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
 import { MemoryStore } from '../memory/memory.js';
 import type { ClickHouseStore } from './clickhouse.js';
-import { newTestStore } from './testutil.js';
+import { newTestStore, withStore } from './testutil.js';
 
 const ctx: StorageContext = { tenant: '' };
 const MS = 1_000_000n;
 const SECOND = 1000n * MS;
 const HOUR = 3600n * SECOND;
 
-async function withStore(fn: (s: ClickHouseStore) => Promise<void>): Promise<void> {
-  const s = newTestStore();
-  await s.start();
-  try {
-    await fn(s);
-  } finally {
-    await s.close();
-  }
+/** A fresh embedded store for one test. */
+function withFreshStore(fn: (s: ClickHouseStore) => Promise<void>): Promise<void> {
+  return withStore(newTestStore(), fn);
 }
 
 async function ids(store: TraceStore, q: TraceQuery, c: StorageContext = ctx): Promise<TraceId[]> {
@@ -52,7 +47,7 @@ function event(t: UnixNanos, attributes: KeyValue[]): SpanEvent {
 
 describe('clickhouse dependencies', () => {
   test('a parent is looked up within the child\'s trace: the same span id in another trace makes no link', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const shared = newSpanId();
       const [a, b] = [newTraceId(), newTraceId()];
@@ -69,7 +64,7 @@ describe('clickhouse dependencies', () => {
   });
 
   test('fan-out, cycles and same-service calls: one link per service pair with exact counts', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const spans: Record<string, Span[]> = {};
       const add = (svc: string, sp: Span) => (spans[svc] ??= []).push(sp);
@@ -99,7 +94,7 @@ describe('clickhouse dependencies', () => {
   });
 
   test('the window is inclusive at both ends and counts the spans that started in it', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const pair = (start: UnixNanos) => {
         const traceId = newTraceId();
@@ -122,7 +117,7 @@ describe('clickhouse dependencies', () => {
   // service" — the child started in the window; its parent may have started before (a long
   // request, a batch job). The memory store counts it so.
   test('a child that started in the window counts even when its parent started before it', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const traceId = newTraceId();
       const job = makeSpan({ traceId, name: 'nightly-job', start: t0 - 10n * 60n * SECOND, duration: 20n * 60n * SECOND });
@@ -138,7 +133,7 @@ describe('clickhouse dependencies', () => {
   });
 
   test('a parent in one tenant and a child in another make no link', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const traceId = newTraceId();
       const p = makeSpan({ traceId, start: t0 });
@@ -149,7 +144,7 @@ describe('clickhouse dependencies', () => {
   });
 
   test('counts at scale: 2,000 calls in one batch', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const fe: Span[] = [];
       const be: Span[] = [];
@@ -168,7 +163,7 @@ describe('clickhouse dependencies', () => {
 
 describe('clickhouse operations', () => {
   test('every span kind (unspecified included) by name and filter; names with quotes, backslashes and unicode', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const traceId = newTraceId();
       const kinds = [SpanKind.UNSPECIFIED, SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER];
@@ -192,7 +187,7 @@ describe('clickhouse operations', () => {
   });
 
   test('an operation written in many batches over several days is listed once; operations are per tenant', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       for (let i = 0; i < 6; i++) {
         const start = t0 - BigInt(i) * 20n * HOUR; // spans over ~4 days (several partitions)
@@ -209,7 +204,7 @@ describe('clickhouse operations', () => {
 
 describe('clickhouse search without a service', () => {
   test('traces spread over days: exact newest-first order at every searchDepth, with and without time bounds', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       // 40 traces, one span each, at irregular times over ~3 days, several services; dense near now.
       const offsets = Array.from({ length: 40 }, (_, i) => (i < 20 ? BigInt(i) * 7n * SECOND : BigInt(i) * 97n * 60n * SECOND + BigInt(i)));
@@ -234,7 +229,7 @@ describe('clickhouse search without a service', () => {
   });
 
   test('found traces come back whole: one spanning two hours, and 2,100 at once (span queries in chunks)', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       // A long trace: its root two hours before the span that matches the search window.
       const longId = newTraceId();
@@ -259,7 +254,7 @@ describe('clickhouse search without a service', () => {
   });
 
   test('a repeated bounded search sees data written between the runs', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const q: TraceQuery = { searchDepth: 3, startTimeMin: t0 - 10n * HOUR, startTimeMax: t0 + HOUR };
       const old = Array.from({ length: 5 }, (_, i) => ({ id: newTraceId(), start: t0 - BigInt(i + 1) * HOUR }));
@@ -274,7 +269,7 @@ describe('clickhouse search without a service', () => {
   });
 
   test('span kind and operation without a service apply to one span', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const [server, client, split] = [newTraceId(), newTraceId(), newTraceId()];
       await s.writeTraces(
@@ -300,7 +295,7 @@ describe('clickhouse search without a service', () => {
 
 describe('clickhouse attribute search over resource, event and link attributes', () => {
   test('one key in span, resource, event and link attributes of different traces: all found, each by its own value', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const [onSpan, onResource, onEvent, onLink, without] = [newTraceId(), newTraceId(), newTraceId(), newTraceId(), newTraceId()];
       await s.writeTraces(
@@ -321,7 +316,7 @@ describe('clickhouse attribute search over resource, event and link attributes',
   });
 
   test('a key first seen on a resource after earlier searches, and in another tenant, is still found', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const first = newTraceId();
       await s.writeTraces(traces(makeResourceSpans({ service: 'svc' }, [makeSpan({ traceId: first, start: t0, attributes: [str('region', 'eu')] })])), ctx);
@@ -343,7 +338,7 @@ describe('clickhouse attribute search over resource, event and link attributes',
   });
 
   test('an empty value matches the key with an empty value only, on every kind of attribute', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const tr = { span: newTraceId(), res: newTraceId(), ev: newTraceId(), ln: newTraceId(), none: newTraceId(), other: newTraceId() };
       await s.writeTraces(
@@ -364,7 +359,7 @@ describe('clickhouse attribute search over resource, event and link attributes',
   });
 
   test('typed values on resources, events and links match by their string form', async () => {
-    await withStore(async (s) => {
+    await withFreshStore(async (s) => {
       const t0 = baseTime();
       const [r, e, l] = [newTraceId(), newTraceId(), newTraceId()];
       await s.writeTraces(

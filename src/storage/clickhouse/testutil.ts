@@ -40,3 +40,13 @@ export function testConfig(over: Partial<Config> = {}): Config {
 export function newTestStore(over: Partial<Config> = {}, extra: Partial<ClickHouseStoreOptions> = {}): ClickHouseStore {
   return new ClickHouseStore({ config: testConfig(over), name: 'test', ...extra });
 }
+
+/** Starts `store`, runs `fn` on it and closes it, whatever `fn` does. */
+export async function withStore<R>(store: ClickHouseStore, fn: (s: ClickHouseStore) => Promise<R>): Promise<R> {
+  await store.start();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
