@@ -25,7 +25,7 @@ import { ttlSeconds, type Config } from './config.js';
 import { connect, describe, toStorageError, type Connected } from './client.js';
 import { migrate } from './migrate.js';
 import { ATTR_TOKENS, T, tableRef, type SchemaOptions } from './schema.js';
-import { KIND_STRINGS, SELECT_COLUMNS, decodeRow, groupRows, type DecodedRow, type RawRow } from './rows.js';
+import { KIND_STRINGS, SELECT_COLUMNS, RowDecoder, groupRows, type DecodedRow, type RawRow } from './rows.js';
 import { BatchWriter } from './writer.js';
 import { version } from '../../service/version.js';
 
@@ -49,6 +49,8 @@ const MAX_TRACE_MINUTES = 527_040;
 const PAIR_MINUTES = 60;
 /** (minute, trace id) pairs per query (~50 bytes of SQL each; ClickHouse's max_query_size is 256 KiB). */
 const PAIRS_PER_QUERY = 2000;
+/** Up to this many minutes, fetchRanges writes its pairs per minute (see there). */
+const MINUTE_TERMS = 4;
 /** How long a search's span-rate estimate is reused. */
 const RATE_TTL_MS = 30_000;
 /** How long the attribute key sources of a search are reused (writers here clear them sooner). */
@@ -342,13 +344,16 @@ export class ClickHouseStore implements TraceStore {
 
   /**
    * The spans of traces with known time ranges ([id, first second, last second] from the lookup
-   * table): the (minute, trace id) pairs as a constant set, so that the primary key reads only the
-   * granules holding them; at most PAIRS_PER_QUERY pairs per query. Traces longer than
-   * PAIR_MINUTES, or with ids not as Skua writes them, take their minutes from the lookup table in
-   * the query instead.
+   * table), by their (minute, trace id) pairs, so that the primary key reads only the granules
+   * holding them; at most PAIRS_PER_QUERY pairs per query. Pairs in a few minutes (a recent search)
+   * are written per minute, `toStartOfMinute(Timestamp) = m AND TraceId IN (…)`: at 10M spans that
+   * filters 1–1.5 ms faster than a tuple set, which is faster for pairs spread over many minutes.
+   * Traces longer than PAIR_MINUTES, or with ids not as Skua writes them, take their minutes from
+   * the lookup table in the query instead.
    */
   private async fetchRanges(ranges: readonly [string, string, string][], tenant: string): Promise<Traces[]> {
-    const chunks: string[][] = [[]];
+    const chunks: Map<number, string[]>[] = [new Map()];
+    let pairs = 0;
     const long: string[] = [];
     for (const [id, start, end] of ranges) {
       // End is exclusive (the last span's second + 1): a trace ending at :59 has no spans in the
@@ -360,19 +365,25 @@ export class ClickHouseStore implements TraceStore {
         continue;
       }
       let chunk = chunks[chunks.length - 1]!;
-      if (chunk.length > 0 && chunk.length + (last - first) / 60 + 1 > PAIRS_PER_QUERY) chunks.push((chunk = []));
-      for (let m = first; m <= last; m += 60) chunk.push(`(toDateTime(${m}), '${id}')`);
+      if (pairs > 0 && pairs + (last - first) / 60 + 1 > PAIRS_PER_QUERY) {
+        chunks.push((chunk = new Map()));
+        pairs = 0;
+      }
+      for (let m = first; m <= last; m += 60) {
+        let ids = chunk.get(m);
+        if (!ids) chunk.set(m, (ids = []));
+        ids.push(`'${id}'`);
+        pairs++;
+      }
     }
     const raw: RawRow[] = [];
-    for (const pairs of chunks) {
-      if (pairs.length === 0) continue;
-      raw.push(
-        ...(await this.rows<RawRow>(
-          `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (toStartOfMinute(Timestamp), TraceId) IN (${pairs.join(', ')})`,
-          { tenant },
-          'find traces',
-        )),
-      );
+    for (const chunk of chunks) {
+      if (chunk.size === 0) continue;
+      const cond =
+        chunk.size <= MINUTE_TERMS
+          ? [...chunk].map(([m, ids]) => `(toStartOfMinute(Timestamp) = toDateTime(${m}) AND TraceId IN (${ids.join(', ')}))`).join(' OR ')
+          : `(toStartOfMinute(Timestamp), TraceId) IN (${[...chunk].flatMap(([m, ids]) => ids.map((id) => `(toDateTime(${m}), ${id})`)).join(', ')})`;
+      raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${cond})`, { tenant }, 'find traces')));
     }
     if (long.length > 0) {
       raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND ${this.spansOf('{long:Array(String)}')}`, { tenant, long }, 'find traces')));
@@ -611,8 +622,9 @@ function firstTraceId(td: Traces): string {
 
 function toTraces(raw: readonly RawRow[]): Traces[] {
   const byTrace = new Map<string, DecodedRow[]>();
+  const decoder = new RowDecoder();
   for (const r of raw) {
-    const d = decodeRow(r);
+    const d = decoder.decode(r);
     let list = byTrace.get(d.span.traceId);
     if (!list) byTrace.set(d.span.traceId, (list = []));
     list.push(d);

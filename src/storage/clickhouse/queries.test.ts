@@ -253,6 +253,32 @@ describe('clickhouse search without a service', () => {
     });
   });
 
+  test('found traces in a few minutes come back whole (spans fetched per minute), nothing of other traces', async () => {
+    await withFreshStore(async (s) => {
+      const minute = 60n * SECOND;
+      const m0 = (baseTime() / minute) * minute;
+      // A: spans in three minutes (one just before a minute boundary, one just after); B: one minute;
+      // C: another service in the same minutes, with a span id equal to one of A's.
+      const [a, b, c] = [newTraceId(), newTraceId(), newTraceId()];
+      const shared = newSpanId();
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'few' }, [
+            makeSpan({ traceId: a, spanId: shared, start: m0 + minute - MS, name: 'a0' }),
+            makeSpan({ traceId: a, start: m0 + minute + MS, name: 'a1' }),
+            makeSpan({ traceId: a, start: m0 + 2n * minute + 30n * SECOND, name: 'a2' }),
+            makeSpan({ traceId: b, start: m0 + minute + 5n * SECOND, name: 'b0' }),
+          ]),
+          makeResourceSpans({ service: 'other' }, [makeSpan({ traceId: c, spanId: shared, start: m0 + minute + 2n * SECOND, name: 'c0' })]),
+        ),
+        ctx,
+      );
+      const found = await collect(s.findTraces({ serviceName: 'few', searchDepth: 10, startTimeMin: m0, startTimeMax: m0 + 3n * minute }, ctx));
+      const names = found.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
+      assert.deepEqual(names, ['a0,a1,a2', 'b0']);
+    });
+  });
+
   test('a repeated bounded search sees data written between the runs', async () => {
     await withFreshStore(async (s) => {
       const t0 = baseTime();

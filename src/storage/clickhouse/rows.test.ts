@@ -5,7 +5,7 @@ import { encodeTraceRequestProto } from '../../pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../../pdata/proto-view.js';
 import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
-import { encodeRows, newDictionaries } from './rows.js';
+import { RowDecoder, encodeRows, groupRows, newDictionaries, type RawRow } from './rows.js';
 import { encodeTraces } from './writer.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
 
@@ -69,5 +69,39 @@ describe('clickhouse row encoding', () => {
     const e = encodeTraces(merged, '', newDictionaries());
     assert.equal(e.rows, 11);
     assert.equal(e.body.split('\n').filter(Boolean).length, 11);
+  });
+});
+
+describe('clickhouse row decoding', () => {
+  // A row as SELECT_COLUMNS gives it, with the parts the test varies.
+  const row = (o: { span: string; res?: string; resUrl?: string; scope?: [string, string]; extra?: string }): RawRow => [
+    '1700000000000000000', '0af7651916cd43dd8448eb211c80319c', o.span, '', '', 'op', 'Server', 'svc',
+    o.res ?? '[["service.name","svc"]]', o.resUrl ?? '', o.scope?.[0] ?? 'lib', o.scope?.[1] ?? '1.0', '[]', '',
+    [], '1000', 'Unset', '', [], [], [], [], [], [], [], o.extra ?? '',
+  ];
+
+  test('equal resources and scopes are decoded once and shared; any difference keeps them apart', () => {
+    const d = new RowDecoder();
+    const a = d.decode(row({ span: '0000000000000001' }));
+    const b = d.decode(row({ span: '0000000000000002' }));
+    assert.equal(a.resource, b.resource);
+    assert.equal(a.scope, b.scope);
+    const differ = [
+      row({ span: '0000000000000003', resUrl: 'https://x' }),
+      row({ span: '0000000000000004', res: '[["service.name","other"]]' }),
+      row({ span: '0000000000000005', extra: '{"r":{"d":2}}' }),
+    ].map((r) => d.decode(r));
+    assert.equal(new Set([a, ...differ].map((x) => x.resource)).size, 4);
+    assert.equal(differ[2]!.resource.droppedAttributesCount, 2);
+    // Free text never runs into its neighbour: name "a\n" + version "b" is not name "a" + version "\nb".
+    const s1 = d.decode(row({ span: '0000000000000006', scope: ['a\n', 'b'] }));
+    const s2 = d.decode(row({ span: '0000000000000007', scope: ['a', '\nb'] }));
+    const s3 = d.decode(row({ span: '0000000000000008', scope: ['a:1', 'b'] }));
+    assert.notEqual(s1.scope, s2.scope);
+    assert.deepEqual([s1.scope.name, s1.scope.version, s2.scope.name, s2.scope.version, s3.scope.name], ['a\n', 'b', 'a', '\nb', 'a:1']);
+    const grouped = groupRows([a, b, ...differ, s1, s2]);
+    assert.equal(grouped.length, 4);
+    assert.equal(grouped[0]!.scopeSpans.length, 3);
+    assert.equal(grouped[0]!.scopeSpans[0]!.spans.length, 2);
   });
 });

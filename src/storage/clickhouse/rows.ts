@@ -587,11 +587,12 @@ export const SELECT_COLUMNS = [
   'SpanName',
   'SpanKind',
   'ServiceName',
-  "CAST(ResourceAttributes, 'Array(Tuple(String, String))')",
+  // Resource and scope attributes as JSON text: the decoder parses each distinct text once.
+  "toJSONString(CAST(ResourceAttributes, 'Array(Tuple(String, String))'))",
   'ResourceSchemaUrl',
   'ScopeName',
   'ScopeVersion',
-  "CAST(ScopeAttributes, 'Array(Tuple(String, String))')",
+  "toJSONString(CAST(ScopeAttributes, 'Array(Tuple(String, String))'))",
   'ScopeSchemaUrl',
   "CAST(SpanAttributes, 'Array(Tuple(String, String))')",
   'toString(Duration)',
@@ -619,11 +620,11 @@ export type RawRow = [
   string, // 5 name
   string, // 6 kind
   string, // 7 service
-  Pairs, // 8 resource attributes
+  string, // 8 resource attributes (JSON text of Pairs)
   string, // 9 resource schema url
   string, // 10 scope name
   string, // 11 scope version
-  Pairs, // 12 scope attributes
+  string, // 12 scope attributes (JSON text of Pairs)
   string, // 13 scope schema url
   Pairs, // 14 span attributes
   string, // 15 duration ns
@@ -641,88 +642,126 @@ export type RawRow = [
 
 export interface DecodedRow {
   readonly span: Span;
+  /** Shared by the rows of one decoder with an equal resource and resource schema URL. */
   readonly resource: Resource;
   readonly resourceSchemaUrl: string;
+  /** Shared by the rows of one decoder with an equal scope and scope schema URL. */
   readonly scope: InstrumentationScope;
   readonly scopeSchemaUrl: string;
-  /** Grouping keys: equal keys ⇔ equal resource / scope. */
-  readonly resourceKey: string;
-  readonly scopeKey: string;
 }
 
 const KIND_NUM: Record<string, number> = { Unspecified: 0, Internal: 1, Server: 2, Client: 3, Producer: 4, Consumer: 5 };
 const STATUS_NUM: Record<string, number> = { Unset: 0, Ok: 1, Error: 2 };
 
-export function decodeRow(r: RawRow): DecodedRow {
-  const extra: Extra = r[25] ? (JSON.parse(r[25]) as Extra) : {};
-  const start = extra.xs !== undefined ? BigInt(extra.xs) : BigInt(r[0]);
-  const end = extra.x !== undefined ? BigInt(extra.x) : start + BigInt(r[15]);
-  const events: SpanEvent[] = new Array(r[18].length);
-  for (let i = 0; i < events.length; i++) {
-    const x = extra.ev?.[i] || undefined;
-    events[i] = {
-      timeUnixNano: x?.x !== undefined ? BigInt(x.x) : BigInt(r[18][i]!),
-      name: r[19][i]!,
-      attributes: decodeAttrs(r[20][i]!, x?.t),
-      droppedAttributesCount: x?.d ?? 0,
-    };
+interface ParsedExtra {
+  readonly x: Extra;
+  /** The resource's and scope's part of the Extra, as cache-key suffixes. */
+  readonly rKey: string;
+  readonly sKey: string;
+}
+const NO_EXTRA: ParsedExtra = { x: {}, rKey: '', sKey: '' };
+
+/**
+ * Decodes the rows of one answer. The resource and scope of a span repeat in every row (often
+ * 1 KB of attributes for thousands of spans): each distinct one is decoded once and shared by its
+ * rows, and so is each distinct `Extra` text.
+ */
+export class RowDecoder {
+  private readonly extras = new Map<string, ParsedExtra>();
+  private readonly resources = new Map<string, Resource>();
+  private readonly scopes = new Map<string, InstrumentationScope>();
+
+  private extra(text: string): ParsedExtra {
+    if (text === '') return NO_EXTRA;
+    let e = this.extras.get(text);
+    if (e === undefined) {
+      const x = JSON.parse(text) as Extra;
+      e = { x, rKey: x.r ? JSON.stringify(x.r) : '', sKey: x.s ? JSON.stringify(x.s) : '' };
+      this.extras.set(text, e);
+    }
+    return e;
   }
-  const links: SpanLink[] = new Array(r[21].length);
-  for (let i = 0; i < links.length; i++) {
-    const x = extra.lk?.[i] || undefined;
-    links[i] = {
-      traceId: r[21][i]! as TraceId,
-      spanId: r[22][i]! as SpanId,
-      traceState: r[23][i]!,
-      attributes: decodeAttrs(r[24][i]!, x?.t),
-      droppedAttributesCount: x?.d ?? 0,
-      flags: x?.f ?? 0,
+
+  decode(r: RawRow): DecodedRow {
+    const px = this.extra(r[25]);
+    const extra = px.x;
+    const start = extra.xs !== undefined ? BigInt(extra.xs) : BigInt(r[0]);
+    const end = extra.x !== undefined ? BigInt(extra.x) : start + BigInt(r[15]);
+    const events: SpanEvent[] = new Array(r[18].length);
+    for (let i = 0; i < events.length; i++) {
+      const x = extra.ev?.[i] || undefined;
+      events[i] = {
+        timeUnixNano: x?.x !== undefined ? BigInt(x.x) : BigInt(r[18][i]!),
+        name: r[19][i]!,
+        attributes: decodeAttrs(r[20][i]!, x?.t),
+        droppedAttributesCount: x?.d ?? 0,
+      };
+    }
+    const links: SpanLink[] = new Array(r[21].length);
+    for (let i = 0; i < links.length; i++) {
+      const x = extra.lk?.[i] || undefined;
+      links[i] = {
+        traceId: r[21][i]! as TraceId,
+        spanId: r[22][i]! as SpanId,
+        traceState: r[23][i]!,
+        attributes: decodeAttrs(r[24][i]!, x?.t),
+        droppedAttributesCount: x?.d ?? 0,
+        flags: x?.f ?? 0,
+      };
+    }
+    const span: Span = {
+      traceId: r[1] as TraceId,
+      spanId: r[2] as SpanId,
+      traceState: r[4],
+      parentSpanId: r[3] as SpanId | '',
+      flags: extra.f ?? 0,
+      name: r[5],
+      kind: (extra.k ?? KIND_NUM[r[6]] ?? 0) as SpanKind,
+      startTimeUnixNano: start,
+      endTimeUnixNano: end,
+      attributes: decodeAttrs(r[14], extra.at),
+      droppedAttributesCount: extra.ad ?? 0,
+      events,
+      droppedEventsCount: extra.ed ?? 0,
+      links,
+      droppedLinksCount: extra.ld ?? 0,
+      status: { code: (extra.c ?? STATUS_NUM[r[16]] ?? 0) as StatusCode, message: r[17] },
     };
+    // Keys: the texts as the engine wrote them; free text with its length, so that keys are unambiguous.
+    const rk = r[9].length + ':' + r[9] + r[8] + px.rKey;
+    let resource = this.resources.get(rk);
+    if (resource === undefined) {
+      const rx = extra.r;
+      resource = { attributes: decodeAttrs(JSON.parse(r[8]) as Pairs, rx?.t), droppedAttributesCount: rx?.d ?? 0 };
+      this.resources.set(rk, resource);
+    }
+    const sk = r[10].length + ':' + r[10] + r[11].length + ':' + r[11] + r[13].length + ':' + r[13] + r[12] + px.sKey;
+    let scope = this.scopes.get(sk);
+    if (scope === undefined) {
+      const sx = extra.s;
+      scope = { name: r[10], version: r[11], attributes: decodeAttrs(JSON.parse(r[12]) as Pairs, sx?.t), droppedAttributesCount: sx?.d ?? 0 };
+      this.scopes.set(sk, scope);
+    }
+    return { span, resource, resourceSchemaUrl: r[9], scope, scopeSchemaUrl: r[13] };
   }
-  const span: Span = {
-    traceId: r[1] as TraceId,
-    spanId: r[2] as SpanId,
-    traceState: r[4],
-    parentSpanId: r[3] as SpanId | '',
-    flags: extra.f ?? 0,
-    name: r[5],
-    kind: (extra.k ?? KIND_NUM[r[6]] ?? 0) as SpanKind,
-    startTimeUnixNano: start,
-    endTimeUnixNano: end,
-    attributes: decodeAttrs(r[14], extra.at),
-    droppedAttributesCount: extra.ad ?? 0,
-    events,
-    droppedEventsCount: extra.ed ?? 0,
-    links,
-    droppedLinksCount: extra.ld ?? 0,
-    status: { code: (extra.c ?? STATUS_NUM[r[16]] ?? 0) as StatusCode, message: r[17] },
-  };
-  const rx = extra.r;
-  const sx = extra.s;
-  return {
-    span,
-    resource: { attributes: decodeAttrs(r[8], rx?.t), droppedAttributesCount: rx?.d ?? 0 },
-    resourceSchemaUrl: r[9],
-    scope: { name: r[10], version: r[11], attributes: decodeAttrs(r[12], sx?.t), droppedAttributesCount: sx?.d ?? 0 },
-    scopeSchemaUrl: r[13],
-    resourceKey: JSON.stringify([r[8], r[9], rx ?? null]),
-    scopeKey: JSON.stringify([r[10], r[11], r[12], r[13], sx ?? null]),
-  };
 }
 
-/** Groups decoded rows (of one trace, or any set) into ResourceSpans / ScopeSpans. */
+/**
+ * Groups decoded rows (of one trace, or any set, from one RowDecoder) into ResourceSpans /
+ * ScopeSpans: by the decoder's shared resource and scope objects, which stand for their content.
+ */
 export function groupRows(rows: readonly DecodedRow[]): ResourceSpans[] {
-  const byResource = new Map<string, { resource: Resource; schemaUrl: string; scopes: Map<string, ScopeSpans & { spans: Span[] }> }>();
+  const byResource = new Map<Resource, { resource: Resource; schemaUrl: string; scopes: Map<InstrumentationScope, ScopeSpans & { spans: Span[] }> }>();
   for (const d of rows) {
-    let g = byResource.get(d.resourceKey);
+    let g = byResource.get(d.resource);
     if (!g) {
       g = { resource: d.resource, schemaUrl: d.resourceSchemaUrl, scopes: new Map() };
-      byResource.set(d.resourceKey, g);
+      byResource.set(d.resource, g);
     }
-    let sc = g.scopes.get(d.scopeKey);
+    let sc = g.scopes.get(d.scope);
     if (!sc) {
       sc = { scope: d.scope, spans: [], schemaUrl: d.scopeSchemaUrl };
-      g.scopes.set(d.scopeKey, sc);
+      g.scopes.set(d.scope, sc);
     }
     sc.spans.push(d.span);
   }
