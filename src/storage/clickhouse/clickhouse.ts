@@ -251,7 +251,7 @@ export class ClickHouseStore implements TraceStore {
         params[`ids${i}`] = g.ids;
         params[`s${i}`] = nsParam(g.start);
         params[`e${i}`] = nsParam(g.end);
-        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
+        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`, { minutes: true })})`);
       });
     }
     if (bare.length > 0) {
@@ -274,7 +274,7 @@ export class ClickHouseStore implements TraceStore {
    * trace's latest matching span. Time windows are scanned backwards from the newest possible
    * match, growing, until `searchDepth` traces are found or the range is exhausted: a trace found in
    * a later window outranks every trace of earlier windows, so the result is exact. Each window
-   * takes two queries: its newest traces with their time ranges, then their spans (fetchRanges).
+   * takes three queries: its newest traces, their time ranges, then their spans (fetchRanges).
    */
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
     const plan = await this.planSearch(query, ctx);
@@ -287,16 +287,24 @@ export class ClickHouseStore implements TraceStore {
       // the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the
       // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
       const ids = (await this.rows<[string]>(q.sql, q.params, 'find traces')).map((r) => r[0]);
-      const ranges =
-        ids.length === 0
-          ? []
-          : await this.rows<[string, string, string]>(
-              `SELECT TraceId, toString(toUnixTimestamp(min(Start))), toString(toUnixTimestamp(max(End))) FROM ${this.t(T.traceIdTs)}` +
-                ' WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)} GROUP BY TraceId',
-              { tenant: ctx.tenant, ids },
-              'find traces',
-            );
-      const fetched = ranges.length > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
+      // A trace's rows from parts not merged yet are combined here (0.6 ms less than GROUP BY).
+      const ranges = new Map<string, [number, number]>();
+      if (ids.length > 0) {
+        const rows = await this.rows<[string, number, number]>(
+          `SELECT TraceId, toUnixTimestamp(Start), toUnixTimestamp(End) FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)}`,
+          { tenant: ctx.tenant, ids },
+          'find traces',
+        );
+        for (const [id, start, end] of rows) {
+          const r = ranges.get(id);
+          if (!r) ranges.set(id, [start, end]);
+          else {
+            if (start < r[0]) r[0] = start;
+            if (end > r[1]) r[1] = end;
+          }
+        }
+      }
+      const fetched = ranges.size > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
       if (fetched.length > 0) {
         // In the window query's order (the latest matching span in the window, then id).
         const byId = new Map(fetched.map((td) => [firstTraceId(td), td]));
@@ -317,7 +325,7 @@ export class ClickHouseStore implements TraceStore {
   /** The query of a window's newest matching traces not yet `seen` (ids only), with its parameters. */
   private windowTraces(plan: SearchPlan, w: SearchWindow, seen: ReadonlySet<string>): { sql: string; params: Record<string, unknown> } {
     const sql =
-      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
+      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', { open: !w.first })}` +
       (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
       ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
     return { sql, params: { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - seen.size, seen: [...seen] } };
@@ -343,23 +351,23 @@ export class ClickHouseStore implements TraceStore {
   }
 
   /**
-   * The spans of traces with known time ranges ([id, first second, last second] from the lookup
-   * table), by their (minute, trace id) pairs, so that the primary key reads only the granules
+   * The spans of traces with known time ranges (id → [first second, last second + 1] from the
+   * lookup table), by their (minute, trace id) pairs, so that the primary key reads only the granules
    * holding them; at most PAIRS_PER_QUERY pairs per query. Pairs in a few minutes (a recent search)
    * are written per minute, `toStartOfMinute(Timestamp) = m AND TraceId IN (…)`: at 10M spans that
    * filters 1–1.5 ms faster than a tuple set, which is faster for pairs spread over many minutes.
    * Traces longer than PAIR_MINUTES, or with ids not as Skua writes them, take their minutes from
    * the lookup table in the query instead.
    */
-  private async fetchRanges(ranges: readonly [string, string, string][], tenant: string): Promise<Traces[]> {
+  private async fetchRanges(ranges: ReadonlyMap<string, readonly [number, number]>, tenant: string): Promise<Traces[]> {
     const chunks: Map<number, string[]>[] = [new Map()];
     let pairs = 0;
     const long: string[] = [];
-    for (const [id, start, end] of ranges) {
+    for (const [id, [start, end]] of ranges) {
       // End is exclusive (the last span's second + 1): a trace ending at :59 has no spans in the
       // next minute, and a pair for it would cost a granule read.
-      const first = Math.floor(Number(start) / 60) * 60;
-      const last = Math.max(first, Math.floor((Number(end) - 1) / 60) * 60);
+      const first = Math.floor(start / 60) * 60;
+      const last = Math.max(first, Math.floor((end - 1) / 60) * 60);
       if (!/^[0-9a-f]{32}$/.test(id) || !(last - first <= PAIR_MINUTES * 60)) {
         long.push(id);
         continue;
@@ -578,14 +586,17 @@ export class ClickHouseStore implements TraceStore {
 }
 
 /**
- * Spans that started in [lo, hi] (`hi` exclusive when `open`), written so that the primary key
- * (Tenant, toStartOfMinute(Timestamp), TraceId, …) prunes: ClickHouse does not derive the minute
- * bound from a Timestamp range by itself.
+ * Spans that started in [lo, hi] (`hi` exclusive when `open`). The primary key (Tenant,
+ * toStartOfMinute(Timestamp), TraceId, …) prunes by the minutes ClickHouse derives from this
+ * range; with `TraceId` conditions too, the minutes must be written out (`minutes`): only then does
+ * the key use both (one granule instead of 90 for a trace by id at 10M spans). Without TraceId
+ * conditions the written-out minutes cost ~1 ms per query and prune nothing more.
  */
-function timeCond(lo: string, hi: string, open = false): string {
+function timeCond(lo: string, hi: string, o: { open?: boolean; minutes?: boolean } = {}): string {
   const l = `fromUnixTimestamp64Nano({${lo}:Int64})`;
   const h = `fromUnixTimestamp64Nano({${hi}:Int64})`;
-  return `toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h}) AND Timestamp >= ${l} AND Timestamp ${open ? '<' : '<='} ${h}`;
+  const range = `Timestamp >= ${l} AND Timestamp ${o.open ? '<' : '<='} ${h}`;
+  return o.minutes ? `toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h}) AND ${range}` : range;
 }
 
 function kindName(k: string): SpanKindName {

@@ -261,14 +261,12 @@ describe('clickhouse search without a service', () => {
       // C: another service in the same minutes, with a span id equal to one of A's.
       const [a, b, c] = [newTraceId(), newTraceId(), newTraceId()];
       const shared = newSpanId();
+      // A's spans in three writes: three rows of the trace id → time range table (parts not merged).
+      await s.writeTraces(traces(makeResourceSpans({ service: 'few' }, [makeSpan({ traceId: a, start: m0 + 2n * minute + 30n * SECOND, name: 'a2' })])), ctx);
+      await s.writeTraces(traces(makeResourceSpans({ service: 'few' }, [makeSpan({ traceId: a, spanId: shared, start: m0 + minute - MS, name: 'a0' })])), ctx);
       await s.writeTraces(
         traces(
-          makeResourceSpans({ service: 'few' }, [
-            makeSpan({ traceId: a, spanId: shared, start: m0 + minute - MS, name: 'a0' }),
-            makeSpan({ traceId: a, start: m0 + minute + MS, name: 'a1' }),
-            makeSpan({ traceId: a, start: m0 + 2n * minute + 30n * SECOND, name: 'a2' }),
-            makeSpan({ traceId: b, start: m0 + minute + 5n * SECOND, name: 'b0' }),
-          ]),
+          makeResourceSpans({ service: 'few' }, [makeSpan({ traceId: a, start: m0 + minute + MS, name: 'a1' }), makeSpan({ traceId: b, start: m0 + minute + 5n * SECOND, name: 'b0' })]),
           makeResourceSpans({ service: 'other' }, [makeSpan({ traceId: c, spanId: shared, start: m0 + minute + 2n * SECOND, name: 'c0' })]),
         ),
         ctx,
