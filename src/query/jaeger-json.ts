@@ -80,9 +80,17 @@ export function toJaegerTag(kv: KeyValue): JaegerKeyValue {
 
 const byKey = (a: KeyValue, b: KeyValue) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
+/** Appends the attributes, sorted by key (`skip` left out), as tags to `out`. */
+function pushSortedTags(out: JaegerKeyValue[], attrs: readonly KeyValue[], skip?: string): JaegerKeyValue[] {
+  if (attrs.length === 0) return out;
+  const list = skip === undefined ? attrs.slice() : attrs.filter((kv) => kv.key !== skip);
+  list.sort(byKey);
+  for (let i = 0; i < list.length; i++) out.push(toJaegerTag(list[i]!));
+  return out;
+}
+
 function sortedTags(attrs: readonly KeyValue[], skip?: string): JaegerKeyValue[] {
-  const list = skip === undefined ? [...attrs] : attrs.filter((kv) => kv.key !== skip);
-  return list.sort(byKey).map(toJaegerTag);
+  return pushSortedTags([], attrs, skip);
 }
 
 function statusName(code: StatusCode): string | undefined {
@@ -94,7 +102,7 @@ function spanTags(row: SpanRow): JaegerKeyValue[] {
   const tags: JaegerKeyValue[] = [];
   if (row.scope.name) tags.push({ key: 'otel.scope.name', type: 'string', value: row.scope.name });
   if (row.scope.version) tags.push({ key: 'otel.scope.version', type: 'string', value: row.scope.version });
-  for (const t of sortedTags(s.attributes, WARNINGS_ATTRIBUTE)) tags.push(t);
+  pushSortedTags(tags, s.attributes, WARNINGS_ATTRIBUTE);
   const kind = kindTag[s.kind];
   if (kind) tags.push({ key: 'span.kind', type: 'string', value: kind });
   const status = statusName(s.status.code);
@@ -122,11 +130,12 @@ function references(s: Span): JaegerReference[] {
 }
 
 function logs(s: Span): JaegerLog[] {
-  const events = [...s.events].sort((a, b) => (a.timeUnixNano < b.timeUnixNano ? -1 : a.timeUnixNano > b.timeUnixNano ? 1 : 0));
+  if (s.events.length === 0) return [];
+  const events = s.events.slice().sort((a, b) => (a.timeUnixNano < b.timeUnixNano ? -1 : a.timeUnixNano > b.timeUnixNano ? 1 : 0));
   return events.map((e) => {
     const fields: JaegerKeyValue[] = [];
     if (e.name !== '' && !e.attributes.some((kv) => kv.key === 'event')) fields.push({ key: 'event', type: 'string', value: e.name });
-    for (const t of sortedTags(e.attributes)) fields.push(t);
+    pushSortedTags(fields, e.attributes);
     return { timestamp: us(e.timeUnixNano), fields };
   });
 }
@@ -171,19 +180,17 @@ export function toJaegerSpan(row: SpanRow, processID: string): JaegerSpan {
   const s = row.span;
   const warnings = row.warnings.length > 0 || s.attributes.some((a) => a.key === WARNINGS_ATTRIBUTE) ? [...storedWarnings(s), ...row.warnings] : [];
   const flags = s.flags & 0xff;
-  return {
-    traceID: s.traceId,
-    spanID: s.spanId,
-    ...(flags !== 0 ? { flags } : {}),
-    operationName: s.name,
-    references: references(s),
-    startTime: us(s.startTimeUnixNano),
-    duration: us(s.endTimeUnixNano - s.startTimeUnixNano),
-    tags: spanTags(row),
-    logs: logs(s),
-    processID,
-    warnings: warnings.length > 0 ? warnings : null,
-  };
+  const references_ = references(s);
+  const startTime = us(s.startTimeUnixNano);
+  const duration = us(s.endTimeUnixNano - s.startTimeUnixNano);
+  const tags = spanTags(row);
+  const logs_ = logs(s);
+  const w = warnings.length > 0 ? warnings : null;
+  // Two literal shapes (no spread): JSON key order as Jaeger writes it, `flags` only when set.
+  if (flags !== 0) {
+    return { traceID: s.traceId, spanID: s.spanId, flags, operationName: s.name, references: references_, startTime, duration, tags, logs: logs_, processID, warnings: w };
+  }
+  return { traceID: s.traceId, spanID: s.spanId, operationName: s.name, references: references_, startTime, duration, tags, logs: logs_, processID, warnings: w };
 }
 
 /** Converts one (adjusted) trace; spans keep the rows' order. */

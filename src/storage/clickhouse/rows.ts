@@ -668,7 +668,7 @@ const NO_EXTRA: ParsedExtra = { x: {}, rKey: '', sKey: '' };
  */
 export class RowDecoder {
   private readonly extras = new Map<string, ParsedExtra>();
-  private readonly resources = new Map<string, Resource>();
+  private readonly resources = new Map<string, Map<string, Resource>>();
   private readonly scopes = new Map<string, InstrumentationScope>();
 
   private extra(text: string): ParsedExtra {
@@ -728,12 +728,14 @@ export class RowDecoder {
       status: { code: (extra.c ?? STATUS_NUM[r[16]] ?? 0) as StatusCode, message: r[17] },
     };
     // Keys: the texts as the engine wrote them; free text with its length, so that keys are unambiguous.
-    const rk = r[9].length + ':' + r[9] + r[8] + px.rKey;
-    let resource = this.resources.get(rk);
+    const rk = r[9].length + ':' + r[9] + px.rKey;
+    let byAttrs = this.resources.get(r[8]);
+    if (byAttrs === undefined) this.resources.set(r[8], (byAttrs = new Map()));
+    let resource = byAttrs.get(rk);
     if (resource === undefined) {
       const rx = extra.r;
       resource = { attributes: decodeAttrs(JSON.parse(r[8]) as Pairs, rx?.t), droppedAttributesCount: rx?.d ?? 0 };
-      this.resources.set(rk, resource);
+      byAttrs.set(rk, resource);
     }
     const sk = r[10].length + ':' + r[10] + r[11].length + ':' + r[11] + r[13].length + ':' + r[13] + r[12] + px.sKey;
     let scope = this.scopes.get(sk);
