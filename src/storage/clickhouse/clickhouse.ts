@@ -49,7 +49,7 @@ const MAX_TRACE_MINUTES = 527_040;
 const PAIR_MINUTES = 60;
 /** (minute, trace id) pairs per query (~50 bytes of SQL each; ClickHouse's max_query_size is 256 KiB). */
 const PAIRS_PER_QUERY = 2000;
-/** Up to this many minutes, fetchRanges writes its pairs per minute (see there). */
+/** Up to this many minutes, spanRows writes its pairs per minute (see there). */
 const MINUTE_TERMS = 4;
 /** How long a search's span-rate estimate is reused. */
 const RATE_TTL_MS = 30_000;
@@ -254,18 +254,15 @@ export class ClickHouseStore implements TraceStore {
         conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`, { minutes: true })})`);
       });
     }
-    if (bare.length > 0) {
-      // The (minute, trace id) pairs of each trace, from the lookup table, in the same query: the
-      // primary key (Tenant, minute, TraceId, …) then reads only those granules.
-      params['bare'] = bare;
-      conds.push(this.spansOf('{bare:Array(String)}'));
+    const raw: RawRow[] = [];
+    if (conds.length > 0) {
+      raw.push(
+        ...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`, params, 'get traces')),
+      );
     }
-    if (conds.length === 0) return [];
-    const raw = await this.rows<RawRow>(
-      `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`,
-      params,
-      'get traces',
-    );
+    // Traces without hints: their time ranges from the lookup table, then their spans by (minute,
+    // trace id) — two queries, ~1.7 ms faster at 10M spans than the ranges in a subquery.
+    if (bare.length > 0) raw.push(...(await this.spanRows(await this.timeRanges(bare, ctx.tenant, 'get traces'), ctx.tenant, 'get traces')));
     return toTraces(raw);
   }
 
@@ -274,7 +271,7 @@ export class ClickHouseStore implements TraceStore {
    * trace's latest matching span. Time windows are scanned backwards from the newest possible
    * match, growing, until `searchDepth` traces are found or the range is exhausted: a trace found in
    * a later window outranks every trace of earlier windows, so the result is exact. Each window
-   * takes three queries: its newest traces, their time ranges, then their spans (fetchRanges).
+   * takes three queries: its newest traces, their time ranges, then their spans (spanRows).
    */
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
     const plan = await this.planSearch(query, ctx);
@@ -287,24 +284,8 @@ export class ClickHouseStore implements TraceStore {
       // the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the
       // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
       const ids = (await this.rows<[string]>(q.sql, q.params, 'find traces')).map((r) => r[0]);
-      // A trace's rows from parts not merged yet are combined here (0.6 ms less than GROUP BY).
-      const ranges = new Map<string, [number, number]>();
-      if (ids.length > 0) {
-        const rows = await this.rows<[string, number, number]>(
-          `SELECT TraceId, toUnixTimestamp(Start), toUnixTimestamp(End) FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)}`,
-          { tenant: ctx.tenant, ids },
-          'find traces',
-        );
-        for (const [id, start, end] of rows) {
-          const r = ranges.get(id);
-          if (!r) ranges.set(id, [start, end]);
-          else {
-            if (start < r[0]) r[0] = start;
-            if (end > r[1]) r[1] = end;
-          }
-        }
-      }
-      const fetched = ranges.size > 0 ? await this.fetchRanges(ranges, ctx.tenant) : [];
+      const ranges = ids.length > 0 ? await this.timeRanges(ids, ctx.tenant, 'find traces') : new Map<string, [number, number]>();
+      const fetched = ranges.size > 0 ? toTraces(await this.spanRows(ranges, ctx.tenant, 'find traces')) : [];
       if (fetched.length > 0) {
         // In the window query's order (the latest matching span in the window, then id).
         const byId = new Map(fetched.map((td) => [firstTraceId(td), td]));
@@ -350,6 +331,26 @@ export class ClickHouseStore implements TraceStore {
     if (found.length > 0) yield found;
   }
 
+  /** The traces' time ranges from the lookup table: id → [first second, last second + 1]. */
+  private async timeRanges(ids: readonly string[], tenant: string, what: string): Promise<Map<string, [number, number]>> {
+    const rows = await this.rows<[string, number, number]>(
+      `SELECT TraceId, toUnixTimestamp(Start), toUnixTimestamp(End) FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId IN {ids:Array(String)}`,
+      { tenant, ids },
+      what,
+    );
+    // A trace's rows from parts not merged yet are combined here (0.6 ms less than GROUP BY).
+    const ranges = new Map<string, [number, number]>();
+    for (const [id, start, end] of rows) {
+      const r = ranges.get(id);
+      if (!r) ranges.set(id, [start, end]);
+      else {
+        if (start < r[0]) r[0] = start;
+        if (end > r[1]) r[1] = end;
+      }
+    }
+    return ranges;
+  }
+
   /**
    * The spans of traces with known time ranges (id → [first second, last second + 1] from the
    * lookup table), by their (minute, trace id) pairs, so that the primary key reads only the granules
@@ -359,7 +360,7 @@ export class ClickHouseStore implements TraceStore {
    * Traces longer than PAIR_MINUTES, or with ids not as Skua writes them, take their minutes from
    * the lookup table in the query instead.
    */
-  private async fetchRanges(ranges: ReadonlyMap<string, readonly [number, number]>, tenant: string): Promise<Traces[]> {
+  private async spanRows(ranges: ReadonlyMap<string, readonly [number, number]>, tenant: string, what: string): Promise<RawRow[]> {
     const chunks: Map<number, string[]>[] = [new Map()];
     let pairs = 0;
     const long: string[] = [];
@@ -391,12 +392,12 @@ export class ClickHouseStore implements TraceStore {
         chunk.size <= MINUTE_TERMS
           ? [...chunk].map(([m, ids]) => `(toStartOfMinute(Timestamp) = toDateTime(${m}) AND TraceId IN (${ids.join(', ')}))`).join(' OR ')
           : `(toStartOfMinute(Timestamp), TraceId) IN (${[...chunk].flatMap(([m, ids]) => ids.map((id) => `(toDateTime(${m}), ${id})`)).join(', ')})`;
-      raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${cond})`, { tenant }, 'find traces')));
+      raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${cond})`, { tenant }, what)));
     }
     if (long.length > 0) {
-      raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND ${this.spansOf('{long:Array(String)}')}`, { tenant, long }, 'find traces')));
+      raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND ${this.spansOf('{long:Array(String)}')}`, { tenant, long }, what)));
     }
-    return toTraces(raw);
+    return raw;
   }
 
   /**
