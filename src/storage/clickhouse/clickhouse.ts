@@ -251,7 +251,7 @@ export class ClickHouseStore implements TraceStore {
         params[`ids${i}`] = g.ids;
         params[`s${i}`] = nsParam(g.start);
         params[`e${i}`] = nsParam(g.end);
-        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`, { minutes: true })})`);
+        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
       });
     }
     const raw: RawRow[] = [];
@@ -306,7 +306,7 @@ export class ClickHouseStore implements TraceStore {
   /** The query of a window's newest matching traces not yet `seen` (ids only), with its parameters. */
   private windowTraces(plan: SearchPlan, w: SearchWindow, seen: ReadonlySet<string>): { sql: string; params: Record<string, unknown> } {
     const sql =
-      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', { open: !w.first })}` +
+      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
       (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
       ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
     return { sql, params: { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - seen.size, seen: [...seen] } };
@@ -588,16 +588,15 @@ export class ClickHouseStore implements TraceStore {
 
 /**
  * Spans that started in [lo, hi] (`hi` exclusive when `open`). The primary key (Tenant,
- * toStartOfMinute(Timestamp), TraceId, …) prunes by the minutes ClickHouse derives from this
- * range; with `TraceId` conditions too, the minutes must be written out (`minutes`): only then does
- * the key use both (one granule instead of 90 for a trace by id at 10M spans). Without TraceId
- * conditions the written-out minutes cost ~1 ms per query and prune nothing more.
+ * toStartOfMinute(Timestamp), TraceId, …) prunes by minutes only when they are written out:
+ * ClickHouse does not derive them from a Timestamp range (an 11-minute window over merged parts
+ * selected 1,192 granules instead of 295). In `indexHint` they serve the index and are not tested
+ * on every row (the all-filters search ~3–6 ms faster than with them as plain conditions).
  */
-function timeCond(lo: string, hi: string, o: { open?: boolean; minutes?: boolean } = {}): string {
+function timeCond(lo: string, hi: string, open = false): string {
   const l = `fromUnixTimestamp64Nano({${lo}:Int64})`;
   const h = `fromUnixTimestamp64Nano({${hi}:Int64})`;
-  const range = `Timestamp >= ${l} AND Timestamp ${o.open ? '<' : '<='} ${h}`;
-  return o.minutes ? `toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h}) AND ${range}` : range;
+  return `indexHint(toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h})) AND Timestamp >= ${l} AND Timestamp ${open ? '<' : '<='} ${h}`;
 }
 
 function kindName(k: string): SpanKindName {
