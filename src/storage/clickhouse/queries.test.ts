@@ -277,6 +277,43 @@ describe('clickhouse search without a service', () => {
     });
   });
 
+  test('a selective search shape that matched fewer traces than asked takes one window next time; results stay exact', async () => {
+    await withFreshStore(async (s) => {
+      const t0 = baseTime();
+      // 60 traces with k=common, one per 40 minutes over ~40 hours; 3 with k=rare.
+      const common = Array.from({ length: 60 }, (_, i) => ({ id: newTraceId(), start: t0 - BigInt(i) * 40n * 60n * SECOND }));
+      const rare = Array.from({ length: 3 }, (_, i) => ({ id: newTraceId(), start: t0 - BigInt(i) * 7n * HOUR - 5n * SECOND }));
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'svc' }, [
+            ...common.map((x) => makeSpan({ traceId: x.id, start: x.start, attributes: [str('k', 'common')] })),
+            ...rare.map((x) => makeSpan({ traceId: x.id, start: x.start, attributes: [str('k', 'rare')] })),
+          ]),
+        ),
+        ctx,
+      );
+      // Count the window queries of each search.
+      let windows = 0;
+      const rows = (s as unknown as { rows: (q: string, p: unknown, w: string) => Promise<unknown[]> }).rows.bind(s);
+      (s as unknown as { rows: typeof rows }).rows = (q, p, w) => {
+        if (q.includes('GROUP BY TraceId ORDER BY')) windows++;
+        return rows(q, p, w);
+      };
+      const search = async (v: string) => {
+        windows = 0;
+        const q = { attributes: new Map([['k', v]]), searchDepth: 20, startTimeMin: t0 - 48n * HOUR, startTimeMax: t0 + SECOND };
+        const found = (await collect(s.findTraces(q, ctx))).map((td) => [...td.resourceSpans()][0]!.scopeSpans[0]!.spans[0]!.traceId);
+        return { found, windows };
+      };
+      const newestCommon = common.slice(0, 20).map((x) => x.id);
+      assert.deepEqual(await search('rare'), { found: rare.map((x) => x.id), windows: 2 }, 'first: 1/16 of the range, then the rest');
+      assert.deepEqual(await search('rare'), { found: rare.map((x) => x.id), windows: 1 }, 'learnt: fewer than asked, so the whole range at once');
+      assert.deepEqual(await search('common'), { found: newestCommon, windows: 1 }, 'same shape, many matches: still exact');
+      assert.deepEqual(await search('common'), { found: newestCommon, windows: 2 }, 'learnt back: windows again');
+      assert.deepEqual((await ids(s, { attributes: new Map([['k', 'rare']]), searchDepth: 20, startTimeMin: t0 - 48n * HOUR, startTimeMax: t0 + SECOND })), rare.map((x) => x.id));
+    });
+  });
+
   test('a repeated bounded search sees data written between the runs', async () => {
     await withFreshStore(async (s) => {
       const t0 = baseTime();
