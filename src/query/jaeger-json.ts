@@ -180,17 +180,19 @@ export function toJaegerSpan(row: SpanRow, processID: string): JaegerSpan {
   const s = row.span;
   const warnings = row.warnings.length > 0 || s.attributes.some((a) => a.key === WARNINGS_ATTRIBUTE) ? [...storedWarnings(s), ...row.warnings] : [];
   const flags = s.flags & 0xff;
-  const references_ = references(s);
-  const startTime = us(s.startTimeUnixNano);
-  const duration = us(s.endTimeUnixNano - s.startTimeUnixNano);
-  const tags = spanTags(row);
-  const logs_ = logs(s);
-  const w = warnings.length > 0 ? warnings : null;
-  // Two literal shapes (no spread): JSON key order as Jaeger writes it, `flags` only when set.
-  if (flags !== 0) {
-    return { traceID: s.traceId, spanID: s.spanId, flags, operationName: s.name, references: references_, startTime, duration, tags, logs: logs_, processID, warnings: w };
-  }
-  return { traceID: s.traceId, spanID: s.spanId, operationName: s.name, references: references_, startTime, duration, tags, logs: logs_, processID, warnings: w };
+  return {
+    traceID: s.traceId,
+    spanID: s.spanId,
+    ...(flags !== 0 ? { flags } : {}),
+    operationName: s.name,
+    references: references(s),
+    startTime: us(s.startTimeUnixNano),
+    duration: us(s.endTimeUnixNano - s.startTimeUnixNano),
+    tags: spanTags(row),
+    logs: logs(s),
+    processID,
+    warnings: warnings.length > 0 ? warnings : null,
+  };
 }
 
 /** Converts one (adjusted) trace; spans keep the rows' order. */
