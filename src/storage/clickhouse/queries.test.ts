@@ -311,6 +311,12 @@ describe('clickhouse search without a service', () => {
       assert.deepEqual(await search('common'), { found: newestCommon, windows: 1 }, 'same shape, many matches: still exact');
       assert.deepEqual(await search('common'), { found: newestCommon, windows: 2 }, 'learnt back: windows again');
       assert.deepEqual((await ids(s, { attributes: new Map([['k', 'rare']]), searchDepth: 20, startTimeMin: t0 - 48n * HOUR, startTimeMax: t0 + SECOND })), rare.map((x) => x.id));
+      // A duration bound alone is not learnt: it matches few spans of one service and many of another.
+      for (const run of [1, 2]) {
+        windows = 0;
+        const found = await collect(s.findTraces({ durationMin: 10n ** 15n, searchDepth: 20, startTimeMin: t0 - 48n * HOUR, startTimeMax: t0 + SECOND }, ctx));
+        assert.deepEqual([found.length, windows], [0, 2], `duration only, run ${run}`);
+      }
     });
   });
 
