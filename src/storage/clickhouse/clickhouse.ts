@@ -267,7 +267,7 @@ export class ClickHouseStore implements TraceStore {
     // Traces without hints: their time ranges from the lookup table, then their spans by (minute,
     // trace id) — two queries, ~1.7 ms faster at 10M spans than the ranges in a subquery.
     if (bare.length > 0) raw.push(...(await this.spanRows(await this.timeRanges(bare, ctx.tenant, 'get traces'), ctx.tenant, 'get traces')));
-    return toTraces(raw);
+    return [...toTraces(raw).values()];
   }
 
   /**
@@ -289,9 +289,8 @@ export class ClickHouseStore implements TraceStore {
       // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
       const ids = (await this.rows<[string]>(q.sql, q.params, 'find traces')).map((r) => r[0]);
       const ranges = ids.length > 0 ? await this.timeRanges(ids, ctx.tenant, 'find traces') : new Map<string, [number, number]>();
-      const fetched = ranges.size > 0 ? toTraces(await this.spanRows(ranges, ctx.tenant, 'find traces')) : [];
       // In the window query's order (the latest matching span in the window, then id).
-      const byId = new Map(fetched.map((td) => [firstTraceId(td), td]));
+      const byId = ranges.size > 0 ? toTraces(await this.spanRows(ranges, ctx.tenant, 'find traces')) : new Map<string, Traces>();
       const traces: Traces[] = [];
       for (const id of ids) {
         const td = byId.get(id);
@@ -651,12 +650,8 @@ interface SearchPlan {
   learn(found: number): void;
 }
 
-function firstTraceId(td: Traces): string {
-  for (const rs of td.resourceSpans()) for (const ss of rs.scopeSpans) for (const s of ss.spans) return s.traceId;
-  return '';
-}
-
-function toTraces(raw: readonly RawRow[]): Traces[] {
+/** The rows as one Traces per trace id, in the order of first appearance. */
+function toTraces(raw: readonly RawRow[]): Map<string, Traces> {
   const byTrace = new Map<string, DecodedRow[]>();
   const decoder = new RowDecoder();
   for (const r of raw) {
@@ -665,8 +660,8 @@ function toTraces(raw: readonly RawRow[]): Traces[] {
     if (!list) byTrace.set(d.span.traceId, (list = []));
     list.push(d);
   }
-  const out: Traces[] = [];
-  for (const list of byTrace.values()) out.push(Traces.fromResourceSpans(groupRows(list)));
+  const out = new Map<string, Traces>();
+  for (const [id, list] of byTrace) out.set(id, Traces.fromResourceSpans(groupRows(list)));
   return out;
 }
 
