@@ -24,7 +24,7 @@ import { durationMs } from '../../confmap/schema.js';
 import { ttlSeconds, type Config } from './config.js';
 import { connect, describe, toStorageError, type Connected } from './client.js';
 import { migrate } from './migrate.js';
-import { ATTR_TOKENS, T, tableRef, type SchemaOptions } from './schema.js';
+import { ATTR_TOKENS, SECOND_KEY, T, storageTable, tableRef, timeKeyOf, type SchemaOptions, type TimeKey } from './schema.js';
 import { KIND_STRINGS, SELECT_COLUMNS, RowDecoder, groupRows, type DecodedRow, type RawRow } from './rows.js';
 import { BatchWriter } from './writer.js';
 import { version } from '../../service/version.js';
@@ -43,14 +43,14 @@ export interface ClickHouseStoreOptions {
 const FETCH_CHUNK = 50;
 /** Traces starting within this span of time are fetched with one condition. */
 const GROUP_SPAN_NS = 10n * 60n * 1_000_000_000n;
-/** Spans of a trace are looked up over at most this many minutes (a year) from its first span. */
+/** Minute key: spans of a trace are looked up over at most this many minutes (a year) from its first span. */
 const MAX_TRACE_MINUTES = 527_040;
-/** A found trace spanning at most this many minutes is fetched by a constant (minute, trace id) set. */
-const PAIR_MINUTES = 60;
-/** (minute, trace id) pairs per query (~50 bytes of SQL each; ClickHouse's max_query_size is 256 KiB). */
+/** A found trace spanning at most this many time buckets is fetched by a constant (bucket, trace id) set. */
+const PAIR_BUCKETS = 60;
+/** (bucket, trace id) pairs per query (~50 bytes of SQL each; ClickHouse's max_query_size is 256 KiB). */
 const PAIRS_PER_QUERY = 2000;
-/** Up to this many minutes, spanRows writes its pairs per minute (see there). */
-const MINUTE_TERMS = 4;
+/** Up to this many buckets, spanRows writes its pairs per bucket (see there). */
+const BUCKET_TERMS = 4;
 /** How long a selective search shape that matched fewer traces than asked is searched in one window. */
 const NARROW_TTL_MS = 10 * 60_000;
 /** How long a search's span-rate estimate is reused. */
@@ -76,6 +76,8 @@ export class ClickHouseStore implements TraceStore {
   private readonly log: Logger | undefined;
   /** Schema version of the open store. */
   private version = 0;
+  /** The span table's time bucket (read from the table at start). */
+  private timeKey: TimeKey = SECOND_KEY;
   /** Which keys occur in resource/scope/link attributes, per (tenant, keys) of a search. */
   private readonly keyCache = new Map<string, { at: number; sources: Map<string, Set<string>> }>();
   /** Span rate per search key (tenant, service, operation, kind): sizes the first search window. */
@@ -122,6 +124,18 @@ export class ClickHouseStore implements TraceStore {
       this.conn = undefined;
       await conn.close().catch(() => undefined);
       if (err instanceof PermanentError && /schema|version/i.test(err.message)) throw new Error(`${what}: ${err.message}`, { cause: err });
+      throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
+    }
+    try {
+      const [row] = await this.rows<[string]>(
+        'SELECT sorting_key FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+        { db: this.schema.database, table: storageTable(this.schema, T.spans) },
+        'read the span table',
+      );
+      if (row) this.timeKey = timeKeyOf(row[0]);
+    } catch (err) {
+      this.conn = undefined;
+      await conn.close().catch(() => undefined);
       throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
     }
     const w = this.o.config.write;
@@ -240,7 +254,7 @@ export class ClickHouseStore implements TraceStore {
     const params: Record<string, unknown> = { tenant: ctx.tenant };
     if (hinted.length > 0) {
       // Traces close in time are fetched together: `TraceId IN (…)` within the hull of their
-      // time ranges (one primary-key lookup per minute); groups far apart as separate conditions.
+      // time ranges (one primary-key lookup per time bucket); groups far apart as separate conditions.
       const ranges = hinted.map((p) => ({ id: p.traceId as string, start: p.start!, end: p.end! }));
       ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
       const groups: { ids: string[]; start: bigint; end: bigint }[] = [];
@@ -255,7 +269,7 @@ export class ClickHouseStore implements TraceStore {
         params[`ids${i}`] = g.ids;
         params[`s${i}`] = nsParam(g.start);
         params[`e${i}`] = nsParam(g.end);
-        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(`s${i}`, `e${i}`)})`);
+        conds.push(`(TraceId IN {ids${i}:Array(String)} AND ${timeCond(this.timeKey, `s${i}`, `e${i}`)})`);
       });
     }
     const raw: RawRow[] = [];
@@ -264,8 +278,8 @@ export class ClickHouseStore implements TraceStore {
         ...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${conds.join(' OR ')})`, params, 'get traces')),
       );
     }
-    // Traces without hints: their time ranges from the lookup table, then their spans by (minute,
-    // trace id) — two queries, ~1.7 ms faster at 10M spans than the ranges in a subquery.
+    // Traces without hints: their time ranges from the lookup table, then their spans by (time
+    // bucket, trace id) — two queries, ~1.7 ms faster at 10M spans than the ranges in a subquery.
     if (bare.length > 0) raw.push(...(await this.spanRows(await this.timeRanges(bare, ctx.tenant, 'get traces'), ctx.tenant, 'get traces')));
     return [...toTraces(raw).values()];
   }
@@ -284,7 +298,7 @@ export class ClickHouseStore implements TraceStore {
     for (const w of plan.windows()) {
       const q = this.windowTraces(plan, w, seen);
       // Three steps: the window's newest traces, their time ranges (lookup table), then their spans
-      // by (minute, trace id). Nested in one query, ClickHouse builds the sets one after the other:
+      // by (time bucket, trace id). Nested in one query, ClickHouse builds the sets one after the other:
       // the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the
       // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
       const ids = (await this.rows<[string]>(q.sql, q.params, 'find traces')).map((r) => r[0]);
@@ -311,7 +325,7 @@ export class ClickHouseStore implements TraceStore {
   /** The query of a window's newest matching traces not yet `seen` (ids only), with its parameters. */
   private windowTraces(plan: SearchPlan, w: SearchWindow, seen: ReadonlySet<string>): { sql: string; params: Record<string, unknown> } {
     const sql =
-      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond('lo', 'hi', !w.first)}` +
+      `SELECT TraceId FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond(this.timeKey, 'lo', 'hi', !w.first)}` +
       (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
       ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
     return { sql, params: { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - seen.size, seen: [...seen] } };
@@ -359,32 +373,34 @@ export class ClickHouseStore implements TraceStore {
 
   /**
    * The spans of traces with known time ranges (id → [first second, last second + 1] from the
-   * lookup table), by their (minute, trace id) pairs, so that the primary key reads only the granules
-   * holding them; at most PAIRS_PER_QUERY pairs per query. Pairs in a few minutes (a recent search)
-   * are written per minute, `toStartOfMinute(Timestamp) = m AND TraceId IN (…)`: at 10M spans that
-   * filters 1–1.5 ms faster than a tuple set, which is faster for pairs spread over many minutes.
-   * Traces longer than PAIR_MINUTES, or with ids not as Skua writes them, take their minutes from
-   * the lookup table in the query instead.
+   * lookup table), by their (time bucket, trace id) pairs, so that the primary key reads only the
+   * granules holding them; at most PAIRS_PER_QUERY pairs per query. Pairs in a few buckets (a
+   * recent search) are written per bucket, `bucket = b AND TraceId IN (…)`: at 10M spans that
+   * filters 1–1.5 ms faster than a tuple set, which is faster for pairs spread over many buckets.
+   * Traces longer than PAIR_BUCKETS, or with ids not as Skua writes them, take the condition of
+   * `spansOf` instead.
    */
   private async spanRows(ranges: ReadonlyMap<string, readonly [number, number]>, tenant: string, what: string): Promise<RawRow[]> {
+    const key = this.timeKey;
+    const b = key.seconds;
     const chunks: Map<number, string[]>[] = [new Map()];
     let pairs = 0;
     const long: string[] = [];
     for (const [id, [start, end]] of ranges) {
-      // End is exclusive (the last span's second + 1): a trace ending at :59 has no spans in the
-      // next minute, and a pair for it would cost a granule read.
-      const first = Math.floor(start / 60) * 60;
-      const last = Math.max(first, Math.floor((end - 1) / 60) * 60);
-      if (!/^[0-9a-f]{32}$/.test(id) || !(last - first <= PAIR_MINUTES * 60)) {
+      // End is exclusive (the last span's second + 1): a trace ending at a bucket's last second has
+      // no spans in the next bucket, and a pair for it would cost a granule read.
+      const first = Math.floor(start / b) * b;
+      const last = Math.max(first, Math.floor((end - 1) / b) * b);
+      if (!/^[0-9a-f]{32}$/.test(id) || !(last - first <= PAIR_BUCKETS * b)) {
         long.push(id);
         continue;
       }
       let chunk = chunks[chunks.length - 1]!;
-      if (pairs > 0 && pairs + (last - first) / 60 + 1 > PAIRS_PER_QUERY) {
+      if (pairs > 0 && pairs + (last - first) / b + 1 > PAIRS_PER_QUERY) {
         chunks.push((chunk = new Map()));
         pairs = 0;
       }
-      for (let m = first; m <= last; m += 60) {
+      for (let m = first; m <= last; m += b) {
         let ids = chunk.get(m);
         if (!ids) chunk.set(m, (ids = []));
         ids.push(`'${id}'`);
@@ -395,9 +411,9 @@ export class ClickHouseStore implements TraceStore {
     for (const chunk of chunks) {
       if (chunk.size === 0) continue;
       const cond =
-        chunk.size <= MINUTE_TERMS
-          ? [...chunk].map(([m, ids]) => `(toStartOfMinute(Timestamp) = toDateTime(${m}) AND TraceId IN (${ids.join(', ')}))`).join(' OR ')
-          : `(toStartOfMinute(Timestamp), TraceId) IN (${[...chunk].flatMap(([m, ids]) => ids.map((id) => `(toDateTime(${m}), ${id})`)).join(', ')})`;
+        chunk.size <= BUCKET_TERMS
+          ? [...chunk].map(([m, ids]) => `(${key.expr} = toDateTime(${m}) AND TraceId IN (${ids.join(', ')}))`).join(' OR ')
+          : `(${key.expr}, TraceId) IN (${[...chunk].flatMap(([m, ids]) => ids.map((id) => `(toDateTime(${m}), ${id})`)).join(', ')})`;
       raw.push(...(await this.rows<RawRow>(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE Tenant = {tenant:String} AND (${cond})`, { tenant }, what)));
     }
     if (long.length > 0) {
@@ -408,17 +424,27 @@ export class ClickHouseStore implements TraceStore {
 
   /**
    * The spans of the traces that `ids` names (a subquery `SELECT TraceId …` or an array
-   * parameter): their (minute, trace id) pairs from the lookup table, so that the primary key reads
-   * only the granules holding them. In cluster mode the subqueries run once, on the node that got
+   * parameter), with their time ranges from the lookup table so that the primary key reads only
+   * the granules that can hold them. In cluster mode the subqueries run once, on the node that got
    * the query (GLOBAL IN: every table here is Distributed).
+   * - Minute key: the traces' (minute, trace id) pairs.
+   * - Second key: a trace can span more seconds than a set should hold, so the ids within the hull
+   *   of their ranges. Within a second rows are sorted by trace id, so the index still skips most
+   *   granules of the hull.
    */
   private spansOf(ids: string): string {
     const inOp = this.schema.cluster ? 'GLOBAL IN' : 'IN';
     const idSet = ids.startsWith('{') ? ids : `(${ids})`;
+    const key = this.timeKey;
+    if (key.seconds === 1) {
+      // End is exclusive: the second after the trace's last span start.
+      const hull = `(SELECT tuple(min(Start), max(End)) FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId ${inOp} ${idSet})`;
+      return `TraceId ${inOp} ${idSet} AND indexHint(${key.expr} >= tupleElement(${hull}, 1) AND ${key.expr} < tupleElement(${hull}, 2))`;
+    }
     const ranges = `SELECT TraceId, min(Start) AS s, max(End) AS e FROM ${this.t(T.traceIdTs)} WHERE Tenant = {tenant:String} AND TraceId ${inOp} ${idSet} GROUP BY TraceId`;
     // e is exclusive: the second after the trace's last span start.
     const minutes = "dateDiff('minute', toStartOfMinute(s), toStartOfMinute(greatest(s, e - 1)))";
-    return `(toStartOfMinute(Timestamp), TraceId) ${inOp} (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
+    return `(${key.expr}, TraceId) ${inOp} (SELECT arrayJoin(arrayMap(i -> toStartOfMinute(s) + toIntervalMinute(i), range(toUInt32(least(${minutes}, ${MAX_TRACE_MINUTES}) + 1)))), TraceId FROM (${ranges}))`;
   }
 
   /** The conditions of a search and its windows. */
@@ -579,10 +605,10 @@ export class ClickHouseStore implements TraceStore {
 
   async getDependencies(query: { start: UnixNanos; end: UnixNanos }, ctx: StorageContext): Promise<DependencyLink[]> {
     // Child spans that started in the window, joined with their parent span wherever it is in the
-    // trace (all spans of those traces, found by (minute, trace id)), on a 64-bit hash of
+    // trace (all spans of those traces, found by spansOf), on a 64-bit hash of
     // (trace id, span id): a small join key.
     const children = `SELECT TraceId, cityHash64(TraceId, ParentSpanId) AS k, ServiceName FROM ${this.t(T.spans)}
-             WHERE Tenant = {tenant:String} AND ParentSpanId != '' AND ${timeCond('lo', 'hi')}`;
+             WHERE Tenant = {tenant:String} AND ParentSpanId != '' AND ${timeCond(this.timeKey, 'lo', 'hi')}`;
     const rows = await this.rows<[string, string, string]>(
       `SELECT p.ServiceName AS parent, c.ServiceName AS child, toString(count()) AS calls
        FROM (${children}) AS c
@@ -609,16 +635,16 @@ export class ClickHouseStore implements TraceStore {
 }
 
 /**
- * Spans that started in [lo, hi] (`hi` exclusive when `open`). The primary key (Tenant,
- * toStartOfMinute(Timestamp), TraceId, …) prunes by minutes only when they are written out:
- * ClickHouse does not derive them from a Timestamp range (an 11-minute window over merged parts
- * selected 1,192 granules instead of 295). In `indexHint` they serve the index and are not tested
- * on every row (the all-filters search ~3–6 ms faster than with them as plain conditions).
+ * Spans that started in [lo, hi] (`hi` exclusive when `open`). The primary key (Tenant, time
+ * bucket, TraceId, …) prunes by buckets only when they are written out: ClickHouse does not
+ * derive them from a Timestamp range (an 11-minute window over merged parts selected 1,192
+ * granules instead of 295 with the minute key). In `indexHint` they serve the index and are not
+ * tested on every row (the all-filters search ~3–6 ms faster than with them as plain conditions).
  */
-function timeCond(lo: string, hi: string, open = false): string {
+function timeCond(key: TimeKey, lo: string, hi: string, open = false): string {
   const l = `fromUnixTimestamp64Nano({${lo}:Int64})`;
   const h = `fromUnixTimestamp64Nano({${hi}:Int64})`;
-  return `indexHint(toStartOfMinute(Timestamp) >= toStartOfMinute(${l}) AND toStartOfMinute(Timestamp) <= toStartOfMinute(${h})) AND Timestamp >= ${l} AND Timestamp ${open ? '<' : '<='} ${h}`;
+  return `indexHint(${key.expr} >= ${key.bucket(l)} AND ${key.expr} <= ${key.bucket(h)}) AND Timestamp >= ${l} AND Timestamp ${open ? '<' : '<='} ${h}`;
 }
 
 function kindName(k: string): SpanKindName {

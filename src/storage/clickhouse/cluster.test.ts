@@ -61,7 +61,7 @@ describe('clickhouse cluster DDL', () => {
       assert.ok(r.alterChecks >= 9, 'the ALTERs (index, TTL) were checked');
       const by = new Map(r.tables.map((t) => [t.name, t]));
       assert.equal(by.get('otel_traces_local')?.engine, 'ReplicatedMergeTree');
-      assert.match(by.get('otel_traces_local')!.engine_full, /ORDER BY \(Tenant, toStartOfMinute\(Timestamp\), TraceId, Timestamp\)/);
+      assert.match(by.get('otel_traces_local')!.engine_full, /ORDER BY \(Tenant, toDateTime\(Timestamp\), TraceId, Timestamp\)/);
       assert.equal(by.get('otel_traces')?.engine, 'Distributed');
       assert.match(by.get('otel_traces')!.engine_full, /Distributed\('prod_cluster', 'skua_cluster_db', 'otel_traces_local', cityHash64\(TraceId\)\)/);
       assert.equal(by.get('otel_traces_trace_id_ts_local')?.engine, 'ReplicatedAggregatingMergeTree');

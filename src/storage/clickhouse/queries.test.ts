@@ -15,8 +15,9 @@ import type { DependencyLink, StorageContext, TraceQuery, TraceStore } from '../
 import { spanKindNames } from '../api.js';
 import { baseTime, bool, collect, dbl, int, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
 import { MemoryStore } from '../memory/memory.js';
-import type { ClickHouseStore } from './clickhouse.js';
-import { newTestStore, withStore } from './testutil.js';
+import { ClickHouseStore } from './clickhouse.js';
+import { MIGRATIONS, MINUTE_KEY, SECOND_KEY } from './schema.js';
+import { newTestStore, testConfig, withStore } from './testutil.js';
 
 const ctx: StorageContext = { tenant: '' };
 const MS = 1_000_000n;
@@ -274,6 +275,82 @@ describe('clickhouse search without a service', () => {
       const found = await collect(s.findTraces({ serviceName: 'few', searchDepth: 10, startTimeMin: m0, startTimeMax: m0 + 3n * minute }, ctx));
       const names = found.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
       assert.deepEqual(names, ['a0,a1,a2', 'b0']);
+    });
+  });
+
+  test('found traces in a few seconds come back whole (spans fetched per second, then as a set), nothing of other traces', async () => {
+    await withFreshStore(async (s) => {
+      const s0 = (baseTime() / SECOND) * SECOND;
+      // Every trace has a span in the last millisecond of a second and one just after; `other`
+      // shares a span id with each, in the same seconds. Three seconds of traces (pairs per
+      // second), then eight (a set of (second, trace id) pairs).
+      for (const seconds of [3, 8]) {
+        const svc = `few${seconds}`;
+        const want: string[] = [];
+        for (let i = 0; i < seconds; i++) {
+          const id = newTraceId();
+          const shared = newSpanId();
+          const t = s0 + BigInt(10 * seconds + i) * SECOND;
+          // In two writes: two rows of the trace id → time range table (parts not merged).
+          await s.writeTraces(traces(makeResourceSpans({ service: svc }, [makeSpan({ traceId: id, spanId: shared, start: t - MS, name: `${i}a` })])), ctx);
+          await s.writeTraces(
+            traces(
+              makeResourceSpans({ service: svc }, [makeSpan({ traceId: id, start: t + MS, name: `${i}b` })]),
+              makeResourceSpans({ service: 'other' }, [makeSpan({ traceId: newTraceId(), spanId: shared, start: t - MS, name: 'x' })]),
+            ),
+            ctx,
+          );
+          want.push(`${i}a,${i}b`);
+        }
+        const found = await collect(s.findTraces({ serviceName: svc, searchDepth: 20, startTimeMin: s0, startTimeMax: s0 + 100n * SECOND }, ctx));
+        const names = found.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
+        assert.deepEqual(names.sort(), want.sort(), `${seconds} seconds`);
+      }
+    });
+  });
+
+  test('a store whose span table sorts by the minute (earlier releases) is read exactly', async () => {
+    const cfg = testConfig();
+    const o = { database: cfg.database, ttlSeconds: 0, cluster: '' };
+    // The span table as earlier releases created it; the migrations then add the rest around it.
+    await withFreshStore(async (other) => {
+      await other.clickhouse.command({ query: `CREATE DATABASE ${cfg.database}` });
+      const ddl = MIGRATIONS[0]!.statements(o)[0]!;
+      assert.ok(ddl.includes(SECOND_KEY.expr));
+      await other.clickhouse.command({ query: ddl.replace(SECOND_KEY.expr, MINUTE_KEY.expr) });
+    });
+    await withStore(new ClickHouseStore({ config: cfg, name: 'test' }), async (s) => {
+      const rs = await s.clickhouse.query({ query: `SELECT sorting_key FROM system.tables WHERE database = '${cfg.database}' AND name = 'otel_traces'`, format: 'JSONCompactEachRow' });
+      assert.match(JSON.stringify(await rs.json()), /toStartOfMinute\(Timestamp\)/);
+      const minute = 60n * SECOND;
+      const m0 = (baseTime() / minute) * minute;
+      // A: over three minutes; B: one minute; L: three hours; C: another service sharing a span id with A.
+      const [a, b, l, c] = [newTraceId(), newTraceId(), newTraceId(), newTraceId()];
+      const shared = newSpanId();
+      const root = newSpanId();
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'front' }, [
+            makeSpan({ traceId: a, spanId: root, start: m0 + minute - MS, name: 'a0' }),
+            makeSpan({ traceId: l, start: m0 - 3n * HOUR, name: 'l0' }),
+          ]),
+          makeResourceSpans({ service: 'back' }, [
+            makeSpan({ traceId: a, spanId: shared, parentSpanId: root, start: m0 + minute + MS, name: 'a1' }),
+            makeSpan({ traceId: a, start: m0 + 2n * minute + 30n * SECOND, name: 'a2' }),
+            makeSpan({ traceId: b, start: m0 + minute + 5n * SECOND, name: 'b0' }),
+            makeSpan({ traceId: l, start: m0 + 2n * minute, name: 'l1' }),
+          ]),
+          makeResourceSpans({ service: 'other' }, [makeSpan({ traceId: c, spanId: shared, start: m0 + minute + 2n * SECOND, name: 'c0' })]),
+        ),
+        ctx,
+      );
+      const names = (tds: readonly { resourceSpans(): Iterable<ResourceSpans> }[]) =>
+        tds.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
+      const found = await collect(s.findTraces({ serviceName: 'back', searchDepth: 10, startTimeMin: m0, startTimeMax: m0 + 3n * minute }, ctx));
+      assert.deepEqual(names(found).sort(), ['a0,a1,a2', 'b0', 'l0,l1']);
+      const got = await collect(s.getTraces([{ traceId: a }, { traceId: l }, { traceId: c }], ctx));
+      assert.deepEqual(names(got).sort(), ['a0,a1,a2', 'c0', 'l0,l1']);
+      assert.deepEqual(links(await s.getDependencies({ start: m0, end: m0 + 3n * minute }, ctx)), ['front->back:1']);
     });
   });
 

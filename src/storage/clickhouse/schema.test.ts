@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createDefaultConfig, ttlSeconds, type Config } from './config.js';
-import { MIGRATIONS, T, allStatements, ttlStatements, type SchemaOptions } from './schema.js';
+import { MIGRATIONS, MINUTE_KEY, SECOND_KEY, T, allStatements, timeKeyOf, ttlStatements, type SchemaOptions } from './schema.js';
 import type { Report } from './testdata/schema-cluster-engine.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -108,6 +108,13 @@ describe('clickhouse schema DDL', () => {
       assert.ok(ttlStatements(schemaOf({ cluster, ttl: '24h' })).every((s) => /MODIFY TTL toDateTime\(\w+\) \+ toIntervalSecond\(86400\)$/.test(s)), 'a TTL change is applied to an existing store');
     });
   }
+
+  test('the reader takes the time key from the span table: the minute for stores of earlier releases, else the second', () => {
+    assert.equal(timeKeyOf('Tenant, toStartOfMinute(Timestamp), TraceId, Timestamp'), MINUTE_KEY);
+    assert.equal(timeKeyOf('Tenant, toDateTime(Timestamp), TraceId, Timestamp'), SECOND_KEY);
+    const ddl = MIGRATIONS[0]!.statements({ database: 'd', ttlSeconds: 0, cluster: '' })[0]!;
+    assert.match(ddl, /ORDER BY \(Tenant, toDateTime\(Timestamp\), TraceId, Timestamp\)/, 'new stores sort by the second');
+  });
 
   test('migrations are numbered 1..n without gaps', () => {
     assert.deepEqual(
