@@ -9,11 +9,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SpanKind, type KeyValue, type ResourceSpans, type Span, type SpanEvent, type SpanLink, type TraceId, type UnixNanos } from '../../pdata/model.js';
+import { SpanKind, StatusCode, type KeyValue, type ResourceSpans, type Span, type SpanEvent, type SpanLink, type TraceId, type UnixNanos } from '../../pdata/model.js';
 import { rng } from '../../pdata/testdata/generate.js';
+import { Traces } from '../../pdata/traces.js';
 import type { DependencyLink, StorageContext, TraceQuery, TraceStore } from '../api.js';
 import { spanKindNames } from '../api.js';
-import { baseTime, bool, collect, dbl, int, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
+import { baseTime, bool, collect, dbl, flatten, int, makeResourceSpans, makeSpan, newSpanId, newTraceId, str, traces } from '../conformance.js';
 import { MemoryStore } from '../memory/memory.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { MIGRATIONS, MINUTE_KEY, SECOND_KEY } from './schema.js';
@@ -712,5 +713,39 @@ describe('clickhouse against the memory store (same data, same queries)', () => 
       await mem.close();
       await ch.close();
     }
+  });
+});
+
+describe('clickhouse span answers (RowBinary)', () => {
+  test('long and non-ASCII strings, empty and full maps and arrays, 64-bit values come back exactly, found or got', async () => {
+    await withFreshStore(async (s) => {
+      const t0 = baseTime();
+      const traceId = newTraceId();
+      // Lengths around the varint steps (1, 2, 3 bytes), in bytes of UTF-8.
+      const texts = ['', 'x'.repeat(127), 'y'.repeat(128), 'é'.repeat(8192), 'z'.repeat(16384), '日本語 🚀 \u0000 "q" \\ $ \u2028'];
+      const spans = texts.map((t, i) =>
+        makeSpan({
+          traceId,
+          start: t0 + BigInt(i) * MS,
+          duration: 2n ** 60n + BigInt(i),
+          name: t || 'op',
+          attributes: i % 2 ? [] : [str('s', t), str(t, 'key'), int('big', 9223372036854775807n), int('neg', -(2n ** 62n))],
+          events: i % 3 ? [] : [event(t0 + 2n ** 53n + 1n, [str('e', t)]), event(t0, [])],
+          links: i % 2 ? [link([str('l', t)])] : [],
+          traceState: t,
+          status: { code: StatusCode.ERROR, message: t },
+        }),
+      );
+      const written = traces(
+        makeResourceSpans({ service: 'svc', resourceAttributes: [str('r', 'é'.repeat(100)), str('empty', '')], scope: { name: '日本', version: '' } }, spans.slice(0, 3)),
+        makeResourceSpans({ service: 'svc' }, spans.slice(3)),
+      );
+      await s.writeTraces(written, ctx);
+      await s.flush();
+      const bySpan = (t: Traces[]) => flatten(Traces.merge(t)).sort((a, b) => (a.span.spanId < b.span.spanId ? -1 : 1));
+      const want = bySpan([written]);
+      assert.deepEqual(bySpan(await collect(s.getTraces([{ traceId }], ctx))), want);
+      assert.deepEqual(bySpan(await collect(s.findTraces({ serviceName: 'svc', searchDepth: 10 }, ctx))), want);
+    });
   });
 });

@@ -5,7 +5,7 @@ import { encodeTraceRequestProto } from '../../pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../../pdata/proto-view.js';
 import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
-import { RowDecoder, encodeRows, groupRows, newDictionaries, type RawRow } from './rows.js';
+import { MAX_NS, RowDecoder, encodeRows, groupRows, newDictionaries, type DecodedRow } from './rows.js';
 import { encodeTraces } from './writer.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
 
@@ -72,36 +72,194 @@ describe('clickhouse row encoding', () => {
   });
 });
 
-describe('clickhouse row decoding', () => {
-  // A row as SELECT_COLUMNS gives it, with the parts the test varies.
-  const row = (o: { span: string; res?: string; resUrl?: string; scope?: [string, string]; extra?: string }): RawRow => [
-    '1700000000000000000', '0af7651916cd43dd8448eb211c80319c', o.span, '', '', 'op', 'Server', 'svc',
-    o.res ?? '[["service.name","svc"]]', o.resUrl ?? '', o.scope?.[0] ?? 'lib', o.scope?.[1] ?? '1.0', '[]', '',
-    [], '1000', 'Unset', '', [], [], [], [], [], [], [], o.extra ?? '',
-  ];
+// ------------------------------------------------------------------------------------------------
+// RowBinary rows as the engine writes them for SELECT_COLUMNS
+// ------------------------------------------------------------------------------------------------
 
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
+const bytes = (s: string): Buffer => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s)]);
+function int64(n: bigint, unsigned = false): Buffer {
+  const b = Buffer.alloc(8);
+  if (unsigned) b.writeBigUInt64LE(n);
+  else b.writeBigInt64LE(n);
+  return b;
+}
+const array = (items: Buffer[]): Buffer => Buffer.concat([varint(items.length), ...items]);
+const map = (pairs: [string, string][]): Buffer => array(pairs.map(([k, v]) => Buffer.concat([bytes(k), bytes(v)])));
+
+interface RowParts {
+  span?: string;
+  start?: bigint;
+  name?: string;
+  res?: [string, string][];
+  resUrl?: string;
+  scope?: [string, string];
+  attrs?: [string, string][];
+  duration?: bigint;
+  message?: string;
+  events?: { t: bigint; name: string; attrs: [string, string][] }[];
+  links?: { traceId: string; spanId: string; state: string; attrs: [string, string][] }[];
+  extra?: string;
+}
+
+/** One row in SELECT_COLUMNS order. */
+function row(o: RowParts): Buffer {
+  const ev = o.events ?? [];
+  const lk = o.links ?? [];
+  return Buffer.concat([
+    bytes(o.extra ?? ''),
+    int64(o.start ?? 1_700_000_000_000_000_000n),
+    bytes('0af7651916cd43dd8448eb211c80319c'),
+    bytes(o.span ?? '00f067aa0ba902b7'),
+    bytes(''),
+    bytes(''),
+    bytes(o.name ?? 'op'),
+    bytes('Server'),
+    map(o.res ?? [['service.name', 'svc']]),
+    bytes(o.resUrl ?? ''),
+    bytes(o.scope?.[0] ?? 'lib'),
+    bytes(o.scope?.[1] ?? '1.0'),
+    map([]),
+    bytes(''),
+    map(o.attrs ?? []),
+    int64(o.duration ?? 1000n, true),
+    bytes('Unset'),
+    bytes(o.message ?? ''),
+    array(ev.map((e) => int64(e.t))),
+    array(ev.map((e) => bytes(e.name))),
+    array(ev.map((e) => map(e.attrs))),
+    array(lk.map((l) => bytes(l.traceId))),
+    array(lk.map((l) => bytes(l.spanId))),
+    array(lk.map((l) => bytes(l.state))),
+    array(lk.map((l) => map(l.attrs))),
+  ]);
+}
+
+function decode(...answers: Buffer[]): RowDecoder {
+  const d = new RowDecoder();
+  for (const a of answers) d.decode(a);
+  return d;
+}
+
+describe('clickhouse row decoding (RowBinary)', () => {
   test('equal resources and scopes are decoded once and shared; any difference keeps them apart', () => {
     const d = new RowDecoder();
-    const a = d.decode(row({ span: '0000000000000001' }));
-    const b = d.decode(row({ span: '0000000000000002' }));
+    d.decode(Buffer.concat([row({ span: '0000000000000001' }), row({ span: '0000000000000002' })]));
+    const [a, b] = d.rows as [DecodedRow, DecodedRow];
     assert.equal(a.resource, b.resource);
     assert.equal(a.scope, b.scope);
-    const differ = [
-      row({ span: '0000000000000003', resUrl: 'https://x' }),
-      row({ span: '0000000000000004', res: '[["service.name","other"]]' }),
-      row({ span: '0000000000000005', extra: '{"r":{"d":2}}' }),
-    ].map((r) => d.decode(r));
+    // Another answer of the same decoder shares them too.
+    d.decode(
+      Buffer.concat([
+        row({ span: '0000000000000003', resUrl: 'https://x' }),
+        row({ span: '0000000000000004', res: [['service.name', 'other']] }),
+        row({ span: '0000000000000005', extra: '{"r":{"d":2}}' }),
+        row({ span: '0000000000000009' }),
+      ]),
+    );
+    const differ = d.rows.slice(2, 5);
+    assert.equal(d.rows[5]!.resource, a.resource);
     assert.equal(new Set([a, ...differ].map((x) => x.resource)).size, 4);
+    assert.equal(differ[0]!.resourceSchemaUrl, 'https://x');
     assert.equal(differ[2]!.resource.droppedAttributesCount, 2);
-    // Free text never runs into its neighbour: name "a\n" + version "b" is not name "a" + version "\nb".
-    const s1 = d.decode(row({ span: '0000000000000006', scope: ['a\n', 'b'] }));
-    const s2 = d.decode(row({ span: '0000000000000007', scope: ['a', '\nb'] }));
-    const s3 = d.decode(row({ span: '0000000000000008', scope: ['a:1', 'b'] }));
-    assert.notEqual(s1.scope, s2.scope);
-    assert.deepEqual([s1.scope.name, s1.scope.version, s2.scope.name, s2.scope.version, s3.scope.name], ['a\n', 'b', 'a', '\nb', 'a:1']);
-    const grouped = groupRows([a, b, ...differ, s1, s2]);
+    // Free text never runs into its neighbour: name "a\n" + version "b" is not name "a" + version "\nb";
+    // nor do a map's keys and values: {"ab": ""} is not {"a": "b"}.
+    d.decode(
+      Buffer.concat([
+        row({ span: '0000000000000006', scope: ['a\n', 'b'] }),
+        row({ span: '0000000000000007', scope: ['a', '\nb'] }),
+        row({ span: '0000000000000008', scope: ['a:1', 'b'] }),
+        row({ span: '000000000000000a', res: [['ab', '']] }),
+        row({ span: '000000000000000b', res: [['a', 'b']] }),
+      ]),
+    );
+    const [s1, s2, s3, r1, r2] = d.rows.slice(6) as DecodedRow[];
+    assert.notEqual(s1!.scope, s2!.scope);
+    assert.deepEqual([s1!.scope.name, s1!.scope.version, s2!.scope.name, s2!.scope.version, s3!.scope.name], ['a\n', 'b', 'a', '\nb', 'a:1']);
+    assert.notEqual(r1!.resource, r2!.resource);
+    assert.deepEqual(r2!.resource.attributes, [{ key: 'a', value: { stringValue: 'b' } }]);
+    const grouped = groupRows([a, b, ...differ, s1!, s2!]);
     assert.equal(grouped.length, 4);
     assert.equal(grouped[0]!.scopeSpans.length, 3);
     assert.equal(grouped[0]!.scopeSpans[0]!.spans.length, 2);
+  });
+
+  test('every column: long and non-ASCII strings, empty and full maps and arrays, 64-bit values, Extra types', () => {
+    const long = (n: number) => 'é'.repeat(n >> 1) + (n % 2 ? 'x' : ''); // n bytes of UTF-8
+    const texts = ['', 'x'.repeat(127), 'y'.repeat(128), long(16383), long(16384), '日本語 🚀 \u0000 "q" \\ $', long(2_100_000)];
+    const rows = texts.map((t, i) =>
+      row({
+        span: `000000000000000${i}`,
+        start: MAX_NS - BigInt(i),
+        duration: 2n ** 60n + 7n,
+        name: t,
+        message: t,
+        attrs: [
+          ['s', t],
+          ['n', '9223372036854775807'],
+          [t, 'key'],
+        ],
+        events: i % 2 ? [] : [{ t: 2n ** 53n + 1n, name: t, attrs: [] }, { t: 1n, name: 'e2', attrs: [['k', t]] }],
+        links: i % 3 ? [] : [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', state: t, attrs: [['l', t]] }],
+        extra: '{"at":{"n":"i"},"ev":[{"d":3},0]}',
+      }),
+    );
+    const d = decode(Buffer.concat(rows));
+    assert.equal(d.rows.length, texts.length);
+    d.rows.forEach((r, i) => {
+      const t = texts[i]!;
+      const s = r.span;
+      assert.equal(s.spanId, `000000000000000${i}`);
+      assert.equal(s.name, t);
+      assert.equal(s.status.message, t);
+      assert.equal(s.startTimeUnixNano, MAX_NS - BigInt(i));
+      assert.equal(s.endTimeUnixNano, MAX_NS - BigInt(i) + 2n ** 60n + 7n);
+      assert.deepEqual(s.attributes, [
+        { key: 's', value: { stringValue: t } },
+        { key: 'n', value: { intValue: 9223372036854775807n } },
+        { key: t, value: { stringValue: 'key' } },
+      ]);
+      assert.deepEqual(
+        s.events,
+        i % 2
+          ? []
+          : [
+              { timeUnixNano: 2n ** 53n + 1n, name: t, attributes: [], droppedAttributesCount: 3 },
+              { timeUnixNano: 1n, name: 'e2', attributes: [{ key: 'k', value: { stringValue: t } }], droppedAttributesCount: 0 },
+            ],
+      );
+      assert.deepEqual(
+        s.links,
+        i % 3
+          ? []
+          : [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', traceState: t, attributes: [{ key: 'l', value: { stringValue: t } }], droppedAttributesCount: 0, flags: 0 }],
+      );
+      assert.deepEqual(r.resource.attributes, [{ key: 'service.name', value: { stringValue: 'svc' } }]);
+      assert.deepEqual(r.scope, { name: 'lib', version: '1.0', attributes: [], droppedAttributesCount: 0 });
+    });
+  });
+
+  test('many rows in many answers keep their order; an empty answer has none', () => {
+    const n = 5000;
+    const answers: Buffer[] = [Buffer.alloc(0)];
+    for (let i = 0; i < n; i += 1000) answers.push(Buffer.concat(Array.from({ length: 1000 }, (_, j) => row({ span: (i + j).toString(16).padStart(16, '0'), res: [['i', String((i + j) % 7)]] }))));
+    const d = decode(...answers);
+    assert.equal(d.rows.length, n);
+    d.rows.forEach((r, i) => assert.equal(r.span.spanId, i.toString(16).padStart(16, '0')));
+    assert.equal(new Set(d.rows.map((r) => r.resource)).size, 7);
+  });
+
+  test('a truncated or inconsistent answer is an error, not wrong spans', () => {
+    const r = row({ attrs: [['k', 'v']], events: [{ t: 1n, name: 'e', attrs: [] }] });
+    for (let cut = 1; cut < r.length; cut++) assert.throws(() => decode(r.subarray(0, cut)), /malformed RowBinary answer/, `cut at ${cut}`);
+    // Events.Name shorter than Events.Timestamp.
+    const good = row({});
+    const bad = Buffer.concat([good.subarray(0, good.length - 6), array([int64(1n)]), array([]), array([]), array([]), array([]), array([]), array([])]);
+    assert.throws(() => decode(bad), /events of unequal lengths/);
   });
 });
