@@ -398,6 +398,39 @@ describe('clickhouse search without a service', () => {
     });
   });
 
+  test('a search by service primes the span rates of the services active at its end: the next service asks no bounds query', async () => {
+    await withFreshStore(async (s) => {
+      const t0 = baseTime();
+      await s.writeTraces(
+        traces(
+          makeResourceSpans({ service: 'a' }, [makeSpan({ traceId: newTraceId(), start: t0 })]),
+          makeResourceSpans({ service: 'b' }, [makeSpan({ traceId: newTraceId(), start: t0 - SECOND })]),
+          makeResourceSpans({ service: 'old' }, [makeSpan({ traceId: newTraceId(), start: t0 - 2n * HOUR })]),
+        ),
+        ctx,
+      );
+      const client = s.clickhouse;
+      const query = client.query.bind(client);
+      let queries = 0;
+      client.query = ((params: Parameters<typeof query>[0]) => {
+        queries++;
+        return query(params);
+      }) as typeof client.query;
+      const search = async (service: string) => {
+        queries = 0;
+        const found = await collect(s.findTraces({ serviceName: service, searchDepth: 5, startTimeMin: t0 - 3n * HOUR, startTimeMax: t0 + SECOND }, ctx));
+        return { found: found.length, queries };
+      };
+      // The rates of all services, then the search's ids and time ranges (its spans come by exec).
+      assert.deepEqual(await search('a'), { found: 1, queries: 3 });
+      assert.deepEqual(await search('b'), { found: 1, queries: 2 }, 'b was primed');
+      // Last seen two hours before the window's end: its own bounds query places its first window
+      // (the rates are not primed again within their lifetime).
+      assert.deepEqual(await search('old'), { found: 1, queries: 3 });
+      assert.deepEqual(await search('old'), { found: 1, queries: 2 }, 'then its own estimate is cached');
+    });
+  });
+
   test('a repeated bounded search sees data written between the runs', async () => {
     await withFreshStore(async (s) => {
       const t0 = baseTime();
