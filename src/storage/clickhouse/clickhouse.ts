@@ -228,6 +228,10 @@ export class ClickHouseStore implements TraceStore {
       const { stream } = await this.client().exec({
         query: `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE ${where} FORMAT RowBinary`,
         query_params: params,
+        // A server that fails after it has begun to answer appends the error to the body, which
+        // binary rows cannot tell from data: it buffers the answer and fails with a status instead
+        // (the answers are small; the embedded engine has no such setting and drops it).
+        clickhouse_settings: { wait_end_of_query: 1 },
       });
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
