@@ -122,13 +122,6 @@ export class ClickHouseStore implements TraceStore {
         fsync: this.o.config.write.fsync,
         ...(this.o.schemaVersion !== undefined ? { targetVersion: this.o.schemaVersion } : {}),
       });
-    } catch (err) {
-      this.conn = undefined;
-      await conn.close().catch(() => undefined);
-      if (err instanceof PermanentError && /schema|version/i.test(err.message)) throw new Error(`${what}: ${err.message}`, { cause: err });
-      throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
-    }
-    try {
       const [row] = await this.rows<[string]>(
         'SELECT sorting_key FROM system.tables WHERE database = {db:String} AND name = {table:String}',
         { db: this.schema.database, table: storageTable(this.schema, T.spans) },
@@ -138,6 +131,7 @@ export class ClickHouseStore implements TraceStore {
     } catch (err) {
       this.conn = undefined;
       await conn.close().catch(() => undefined);
+      if (err instanceof PermanentError && /schema|version/i.test(err.message)) throw new Error(`${what}: ${err.message}`, { cause: err });
       throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
     }
     const w = this.o.config.write;
@@ -503,7 +497,7 @@ export class ClickHouseStore implements TraceStore {
       if (!bounds) return undefined;
       ({ lo, hi, spans } = bounds);
       if (this.rates.size > 1000) this.rates.clear();
-      this.rates.set(rateKey, { at: Date.now(), perNs: bounds.span > 0n ? bounds.total / Number(bounds.span) : 0 });
+      this.rates.set(rateKey, { at: Date.now(), perNs: rateOf(bounds.total, bounds.span) });
     }
     const { where, params } = spanFilters(query, ctx);
     if (query.durationMin !== undefined) {
@@ -584,11 +578,12 @@ export class ClickHouseStore implements TraceStore {
    * seen earlier is left to `searchBounds`, which also moves its first window to its last spans.
    */
   private async primeServiceRates(lo: bigint, hi: bigint, ctx: StorageContext): Promise<void> {
+    const where = ['Tenant = {tenant:String}'];
+    const params: Record<string, unknown> = { tenant: ctx.tenant };
+    pushDateBounds(where, params, lo, hi);
     const rows = await this.rows<[string, string, string, string]>(
-      `SELECT ServiceName, toString(toUnixTimestamp64Nano(min(FirstSeen))), toString(toUnixTimestamp64Nano(max(LastSeen))), toString(sum(Spans))
-       FROM ${this.t(T.operations)} WHERE Tenant = {tenant:String} AND Date >= toDate(fromUnixTimestamp64Nano({smin:Int64})) AND Date <= toDate(fromUnixTimestamp64Nano({smax:Int64}))
-       GROUP BY ServiceName`,
-      { tenant: ctx.tenant, smin: nsParam(lo), smax: nsParam(hi) },
+      `SELECT ServiceName, ${OPS_EXTENT} FROM ${this.t(T.operations)} WHERE ${where.join(' AND ')} GROUP BY ServiceName`,
+      params,
       'find traces',
     );
     const at = Date.now();
@@ -597,8 +592,7 @@ export class ClickHouseStore implements TraceStore {
     if (this.rates.size + rows.length > 1000) this.rates.clear();
     for (const [service, first, last, total] of rows) {
       if (BigInt(last) < hi - 60_000_000_000n) continue;
-      const span = BigInt(last) - BigInt(first);
-      this.rates.set(rateKeyOf(ctx.tenant, service, undefined, undefined), { at, perNs: span > 0n ? Number(total) / Number(span) : 0 });
+      this.rates.set(rateKeyOf(ctx.tenant, service, undefined, undefined), { at, perNs: rateOf(Number(total), BigInt(last) - BigInt(first)) });
     }
   }
 
@@ -632,17 +626,9 @@ export class ClickHouseStore implements TraceStore {
     ctx: StorageContext,
   ): Promise<{ lo: bigint; hi: bigint; spans: number; total: number; span: bigint } | undefined> {
     const { where, params } = spanFilters(query, ctx);
-    if (query.startTimeMin !== undefined) {
-      where.push('Date >= toDate(fromUnixTimestamp64Nano({smin:Int64}))');
-      params['smin'] = nsParam(query.startTimeMin);
-    }
-    if (query.startTimeMax !== undefined) {
-      where.push('Date <= toDate(fromUnixTimestamp64Nano({smax:Int64}))');
-      params['smax'] = nsParam(query.startTimeMax);
-    }
+    pushDateBounds(where, params, query.startTimeMin, query.startTimeMax);
     const [row] = await this.rows<[string, string, string]>(
-      `SELECT toString(toUnixTimestamp64Nano(min(FirstSeen))), toString(toUnixTimestamp64Nano(max(LastSeen))), toString(sum(Spans))
-       FROM ${this.t(T.operations)} WHERE ${where.join(' AND ')} HAVING count() > 0`,
+      `SELECT ${OPS_EXTENT} FROM ${this.t(T.operations)} WHERE ${where.join(' AND ')} HAVING count() > 0`,
       params,
       'find traces',
     );
@@ -743,6 +729,26 @@ function toTraces(rows: readonly DecodedRow[]): Map<string, Traces> {
   const out = new Map<string, Traces>();
   for (const [id, list] of byTrace) out.set(id, Traces.fromResourceSpans(groupRows(list)));
   return out;
+}
+
+/** What skua_operations rows say of their spans: first and last start (ns) and count, as strings. */
+const OPS_EXTENT = 'toString(toUnixTimestamp64Nano(min(FirstSeen))), toString(toUnixTimestamp64Nano(max(LastSeen))), toString(sum(Spans))';
+
+/** skua_operations conditions: the days of [min, max] (either may be open). */
+function pushDateBounds(where: string[], params: Record<string, unknown>, min: bigint | undefined, max: bigint | undefined): void {
+  if (min !== undefined) {
+    where.push('Date >= toDate(fromUnixTimestamp64Nano({smin:Int64}))');
+    params['smin'] = nsParam(min);
+  }
+  if (max !== undefined) {
+    where.push('Date <= toDate(fromUnixTimestamp64Nano({smax:Int64}))');
+    params['smax'] = nsParam(max);
+  }
+}
+
+/** Spans per nanosecond of `total` spans over `span` ns (0 when they share one instant). */
+function rateOf(total: number, span: bigint): number {
+  return span > 0n ? total / Number(span) : 0;
 }
 
 /** The key of a search's span-rate estimate. */

@@ -34,6 +34,11 @@ async function ids(store: TraceStore, q: TraceQuery, c: StorageContext = ctx): P
   return (await collect(store.findTraceIds(q, c))).map((f) => f.traceId);
 }
 
+/** A trace's span names, sorted and joined. */
+function spanNames(td: { resourceSpans(): Iterable<ResourceSpans> }): string {
+  return [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(',');
+}
+
 function links(l: readonly DependencyLink[]): string[] {
   return l.map((x) => `${x.parent}->${x.child}:${x.callCount}`).sort();
 }
@@ -274,8 +279,7 @@ describe('clickhouse search without a service', () => {
         ctx,
       );
       const found = await collect(s.findTraces({ serviceName: 'few', searchDepth: 10, startTimeMin: m0, startTimeMax: m0 + 3n * minute }, ctx));
-      const names = found.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
-      assert.deepEqual(names, ['a0,a1,a2', 'b0']);
+      assert.deepEqual(found.map(spanNames), ['a0,a1,a2', 'b0']);
     });
   });
 
@@ -304,8 +308,7 @@ describe('clickhouse search without a service', () => {
           want.push(`${i}a,${i}b`);
         }
         const found = await collect(s.findTraces({ serviceName: svc, searchDepth: 20, startTimeMin: s0, startTimeMax: s0 + 100n * SECOND }, ctx));
-        const names = found.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
-        assert.deepEqual(names.sort(), want.sort(), `${seconds} seconds`);
+        assert.deepEqual(found.map(spanNames).sort(), want.sort(), `${seconds} seconds`);
       }
     });
   });
@@ -345,12 +348,10 @@ describe('clickhouse search without a service', () => {
         ),
         ctx,
       );
-      const names = (tds: readonly { resourceSpans(): Iterable<ResourceSpans> }[]) =>
-        tds.map((td) => [...td.resourceSpans()].flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.name))).sort().join(','));
       const found = await collect(s.findTraces({ serviceName: 'back', searchDepth: 10, startTimeMin: m0, startTimeMax: m0 + 3n * minute }, ctx));
-      assert.deepEqual(names(found).sort(), ['a0,a1,a2', 'b0', 'l0,l1']);
+      assert.deepEqual(found.map(spanNames).sort(), ['a0,a1,a2', 'b0', 'l0,l1']);
       const got = await collect(s.getTraces([{ traceId: a }, { traceId: l }, { traceId: c }], ctx));
-      assert.deepEqual(names(got).sort(), ['a0,a1,a2', 'c0', 'l0,l1']);
+      assert.deepEqual(got.map(spanNames).sort(), ['a0,a1,a2', 'c0', 'l0,l1']);
       assert.deepEqual(links(await s.getDependencies({ start: m0, end: m0 + 3n * minute }, ctx)), ['front->back:1']);
     });
   });
