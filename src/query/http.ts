@@ -121,13 +121,23 @@ const STREAM_CHUNK = 256 * 1024;
 export async function sendJsonStream(res: ServerResponse, body: JsonStream, headers: Record<string, string> = {}): Promise<void> {
   const it = body.pieces[Symbol.iterator]();
   // Produce the first chunk before the headers: errors before any byte is sent still become a proper error response.
-  const next = (): string | undefined => {
-    let buf = '';
+  // Each piece is encoded straight into the chunk's buffer: a string chunk would be flattened from
+  // its pieces, measured for its UTF-8 length and then encoded again by the socket (~2 ms of a
+  // 500 KB search answer).
+  const next = (): Buffer | undefined => {
+    let buf = Buffer.allocUnsafe(STREAM_CHUNK * 2);
+    let pos = 0;
     for (;;) {
       const r = it.next();
-      if (r.done) return buf === '' ? undefined : buf;
-      buf += r.value;
-      if (buf.length >= STREAM_CHUNK) return buf;
+      if (r.done) return pos === 0 ? undefined : buf.subarray(0, pos);
+      const piece = r.value;
+      if (pos + piece.length * 3 > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + piece.length * 3));
+        buf.copy(bigger, 0, 0, pos);
+        buf = bigger;
+      }
+      pos += buf.write(piece, pos);
+      if (pos >= STREAM_CHUNK) return buf.subarray(0, pos);
     }
   };
   let chunk = next();

@@ -205,14 +205,10 @@ export function toJaegerTrace(t: QueryTrace): JaegerTrace {
 export function* jaegerTracePieces(t: QueryTrace): Generator<string> {
   const { processes, pidOf } = jaegerProcesses(t.rows);
   yield `{"traceID":${JSON.stringify(t.traceId)},"spans":[`;
-  let batch: string[] = [];
   for (let i = 0; i < t.rows.length; i++) {
     const row = t.rows[i]!;
-    batch.push(JSON.stringify(toJaegerSpan(row, pidOf(row))));
-    if (batch.length === 256 || i === t.rows.length - 1) {
-      yield (i + 1 > batch.length ? ',' : '') + batch.join(',');
-      batch = [];
-    }
+    if (i > 0) yield ',';
+    yield JSON.stringify(toJaegerSpan(row, pidOf(row)));
   }
   yield `],"processes":${JSON.stringify(processes)},"warnings":null}`;
 }
