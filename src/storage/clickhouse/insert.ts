@@ -3,8 +3,8 @@ import { T, tableRef } from './schema.js';
 
 /** What one INSERT carries: rows plus the dictionary entries they refer to. */
 export interface InsertBatch {
-  /** JSONCompactEachRow lines (heredoc-safe). */
-  readonly body: string;
+  /** JSONCompactEachRow lines (heredoc-safe), UTF-8 bytes in chunks. */
+  readonly body: readonly Buffer[];
   readonly owners: ReadonlyMap<number, string>;
   readonly keysets: ReadonlyMap<number, string>;
 }
@@ -81,7 +81,7 @@ function idMap(ids: readonly number[]): string {
  * as JSON constants.
  */
 export function insertSql(database: string, batch: InsertBatch, file?: string): string {
-  const rows = file === undefined ? `format(JSONCompactEachRow, '${ROW_STRUCTURE}', $$${batch.body}$$)` : `file('${file}', JSONCompactEachRow, '${ROW_STRUCTURE}')`;
+  const rows = file === undefined ? `format(JSONCompactEachRow, '${ROW_STRUCTURE}', $$${Buffer.concat(batch.body).toString()}$$)` : `file('${file}', JSONCompactEachRow, '${ROW_STRUCTURE}')`;
   const ownerIds = [...batch.owners.keys()];
   const keysetIds = [...batch.keysets.keys()];
   return (

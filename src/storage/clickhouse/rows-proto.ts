@@ -32,7 +32,9 @@ const EMPTY: AnyValue = {};
 
 /** Output of one encoding call, accumulated over parts. */
 export interface RowSink {
-  body: string;
+  /** The rows' bytes, in chunks (see EncodedRows.body). */
+  readonly body: Buffer[];
+  bytes: number;
   rows: number;
   readonly owners: Map<number, string>;
   readonly keysets: Map<number, string>;
@@ -99,19 +101,21 @@ class Out {
   }
   /** A JSON string of the UTF-8 bytes src[s, e), heredoc-safe (no '$'); as js(utf8(...)) would write it. */
   jsonBytes(src: Uint8Array, s: number, e: number): void {
+    // Copied while checked (one pass, no views); anything to escape restarts on the general path.
+    this.ensure(e - s + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
     for (let i = s; i < e; i++) {
       const c = src[i]!;
       if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x24 || c >= 0x7f) {
         this.str(js(utf8(src, s, e)));
         return;
       }
+      b[p++] = c;
     }
-    this.ensure(e - s + 2);
-    const b = this.buf;
-    b[this.pos++] = 0x22;
-    b.set(src.subarray(s, e), this.pos);
-    this.pos += e - s;
-    b[this.pos++] = 0x22;
+    b[p++] = 0x22;
+    this.pos = p;
   }
   toString(): string {
     return this.buf.toString('utf8', 0, this.pos);
@@ -138,6 +142,8 @@ function u64Decimal(hi: number, lo: number): string {
 const TAG_STRING = 0;
 const TAG_LETTERS = ['', 'b', 'i', 'd', 'y', 'e'];
 const TAG_COMPLEX = 6;
+const TAG_BOOL = 1;
+const TAG_INT = 2;
 
 interface KeysetEntry {
   readonly id: number;
@@ -279,7 +285,11 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
     out.ascii(prefix);
     encodeProtoSpan(t, row, reader, out, dicts, sink.keysets, sink.attrKeys);
   }
-  sink.body += out.toString();
+  // The rows wait in the writer's queue until their INSERT: keep only their bytes, not the slack
+  // of a buffer sized for the worst case.
+  const bytes = out.buf.subarray(0, out.pos);
+  sink.body.push(out.pos < out.buf.length * 0.75 ? Buffer.from(bytes) : bytes);
+  sink.bytes += out.pos;
   sink.rows += n;
 }
 
@@ -353,6 +363,9 @@ function encodeProtoSpan(
           let se = -1;
           let value: AnyValue = EMPTY;
           let isStr = false;
+          // A value that is only a small non-negative int or a bool: its digits (or true/false), no objects.
+          let small = -1;
+          let smallTag = 0;
           while (r.pos < e) {
             const tg = r.uint32();
             if (tg === ((1 << 3) | WIRE_LEN)) {
@@ -362,19 +375,40 @@ function encodeProtoSpan(
             } else if (tg === ((2 << 3) | WIRE_LEN)) {
               const ve = r.lenEnd();
               const save = r.pos;
-              if (ve > save && r.uint32() === ((1 << 3) | WIRE_LEN)) {
-                const se2 = r.lenEnd();
-                if (se2 === ve) {
-                  so = r.pos;
-                  se = se2;
-                  r.pos = ve;
-                  isStr = true;
-                  continue;
+              isStr = false;
+              small = -1;
+              if (ve > save) {
+                const vt = r.uint32();
+                if (vt === ((1 << 3) | WIRE_LEN)) {
+                  const se2 = r.lenEnd();
+                  if (se2 === ve) {
+                    so = r.pos;
+                    se = se2;
+                    r.pos = ve;
+                    isStr = true;
+                    continue;
+                  }
+                } else if ((vt === ((3 << 3) | WIRE_VARINT) || vt === ((2 << 3) | WIRE_VARINT)) && ve - r.pos <= 7) {
+                  // at most 7 varint bytes: below 2^49, exact as a double
+                  let n = 0;
+                  let mul = 1;
+                  let p = r.pos;
+                  let c = 0x80;
+                  while (p < ve && c >= 0x80) {
+                    c = buf[p++]!;
+                    n += (c & 0x7f) * mul;
+                    mul *= 128;
+                  }
+                  if (c < 0x80 && p === ve) {
+                    small = vt === ((2 << 3) | WIRE_VARINT) ? (n !== 0 ? 1 : 0) : n;
+                    smallTag = vt === ((2 << 3) | WIRE_VARINT) ? TAG_BOOL : TAG_INT;
+                    r.pos = ve;
+                    continue;
+                  }
                 }
               }
               r.pos = save;
               value = readAnyValue(r, ve, 1);
-              isStr = false;
             } else r.skip(tg & 7);
           }
           r.end = outer;
@@ -389,7 +423,10 @@ function encodeProtoSpan(
           if (na > 0) vals.byte(0x2c);
           let tagCode = TAG_STRING;
           if (isStr) vals.jsonBytes(buf, so, se);
-          else if ('stringValue' in value) vals.str(js(value.stringValue));
+          else if (small >= 0) {
+            tagCode = smallTag;
+            vals.ascii(smallTag === TAG_BOOL ? (small !== 0 ? '"true"' : '"false"') : '"' + small + '"');
+          } else if ('stringValue' in value) vals.str(js(value.stringValue));
           else {
             const s = anyValueString(value);
             const ty = typeJson(value, s);

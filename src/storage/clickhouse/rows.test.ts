@@ -5,15 +5,18 @@ import { encodeTraceRequestProto } from '../../pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../../pdata/proto-view.js';
 import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
-import { MAX_NS, RowDecoder, encodeRows, groupRows, newDictionaries, type DecodedRow } from './rows.js';
+import { MAX_NS, RowDecoder, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
 import { encodeTraces } from './writer.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
+
+const text = (e: EncodedRows): string => Buffer.concat(e.body).toString();
 
 function sameRows(rs: ResourceSpans[], tenant: string): void {
   const a = encodeRows(rs, tenant, newDictionaries());
   const b = encodeTraces(decodeTraceRequestProto(encodeTraceRequestProto(rs)).traces, tenant, newDictionaries());
   assert.equal(b.rows, a.rows);
-  assert.equal(b.body, a.body);
+  assert.equal(text(b), text(a));
+  assert.equal(b.bytes, Buffer.concat(b.body).length);
   assert.deepEqual([...b.owners], [...a.owners]);
   assert.deepEqual([...b.keysets], [...a.keysets]);
   assert.deepEqual([...b.attrKeys].sort(), [...a.attrKeys].sort());
@@ -39,6 +42,16 @@ describe('clickhouse row encoding', () => {
             str('s', 'héllo ✓ 🙂 $$x$$ \u0000 \u001f \\'),
             str('', 'empty key'),
             int('i', -9223372036854775808n),
+            // around the int fast path's bound (7 varint bytes, below 2^49)
+            int('i0', 0n),
+            int('i1', 127n),
+            int('i2', 128n),
+            int('i48', 2n ** 48n),
+            int('i49m', 2n ** 49n - 1n),
+            int('i49', 2n ** 49n),
+            int('imax', 9223372036854775807n),
+            int('ineg', -1n),
+            bool('t', true),
             dbl('nan', NaN),
             dbl('inf', Infinity),
             dbl('negzero', -0),
@@ -57,7 +70,7 @@ describe('clickhouse row encoding', () => {
       ]),
     ];
     sameRows(rs, '');
-    const body = encodeRows(rs, '', newDictionaries()).body;
+    const body = text(encodeRows(rs, '', newDictionaries()));
     assert.ok(!body.includes('$'), 'no raw $ (the rows travel inside a $$ heredoc)');
   });
 
@@ -68,7 +81,7 @@ describe('clickhouse row encoding', () => {
     const merged = Traces.merge([decodeTraceRequestProto(encodeTraceRequestProto(a)).traces, Traces.fromResourceSpans(b)]);
     const e = encodeTraces(merged, '', newDictionaries());
     assert.equal(e.rows, 11);
-    assert.equal(e.body.split('\n').filter(Boolean).length, 11);
+    assert.equal(text(e).split('\n').filter(Boolean).length, 11);
   });
 });
 

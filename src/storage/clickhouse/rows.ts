@@ -341,8 +341,13 @@ export const ROW_STRUCTURE = [
 ].join(', ');
 
 export interface EncodedRows {
-  /** JSONCompactEachRow lines, each ending with '\n' (heredoc-safe). */
-  readonly body: string;
+  /**
+   * JSONCompactEachRow lines, each ending with '\n' (heredoc-safe), as UTF-8 bytes in chunks: the
+   * embedded engine reads them from a file, so they never become one JS string there.
+   */
+  readonly body: readonly Buffer[];
+  /** Bytes in `body`. */
+  readonly bytes: number;
   readonly rows: number;
   /** Owner id → owner JSON (heredoc-safe) for every owner the rows refer to. */
   readonly owners: Map<number, string>;
@@ -387,7 +392,8 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
       }
     }
   }
-  return { body, rows, owners, keysets, attrKeys };
+  const bytes = Buffer.from(body);
+  return { body: [bytes], bytes: bytes.length, rows, owners, keysets, attrKeys };
 }
 
 export const EMPTY_KEYSET = '[[],""]';

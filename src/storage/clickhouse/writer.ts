@@ -127,7 +127,7 @@ export class BatchWriter {
       throw new RetryableError(`the ClickHouse store is unavailable: ${this.down.message}`, { retryAfterMs: PROBE_INTERVAL_MS });
     }
     return new Promise<void>((resolve, reject) => {
-      const bytes = rows.body.length;
+      const bytes = rows.bytes;
       this.queue.push({ tenant, rows, bytes, resolve, reject });
       this.queuedRows += rows.rows;
       this.queuedBytes += bytes;
@@ -236,13 +236,13 @@ export class BatchWriter {
   private async insert(batch: Pending[], rows: number): Promise<void> {
     const owners = new Map<number, string>();
     const keysets = new Map<number, string>();
-    const bodies: string[] = [];
+    const bodies: Buffer[] = [];
     for (const p of batch) {
       for (const [k, v] of p.rows.owners) owners.set(k, v);
       for (const [k, v] of p.rows.keysets) keysets.set(k, v);
-      bodies.push(p.rows.body);
+      bodies.push(...p.rows.body);
     }
-    const inserted = { body: bodies.join(''), owners, keysets };
+    const inserted = { body: bodies, owners, keysets };
     const token = randomUUID();
     let file: string | undefined;
     if (this.o.spoolDir) {
@@ -395,11 +395,12 @@ const ENCODE_SLICE_MS = 4;
 export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dictionaries): Promise<EncodedRows> {
   const parts = td.parts();
   if (parts.length === 1) return encodeTraces(td, tenant, dicts);
-  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
+  const out: RowSink = { body: [], bytes: 0, rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
   let sliceStart = performance.now();
   for (const p of parts) {
     const e = encodeTraces(p, tenant, dicts);
-    out.body += e.body;
+    out.body.push(...e.body);
+    out.bytes += e.bytes;
     out.rows += e.rows;
     for (const [k, v] of e.owners) out.owners.set(k, v);
     for (const [k, v] of e.keysets) out.keysets.set(k, v);
@@ -416,7 +417,7 @@ export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dicti
 export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): EncodedRows {
   const parts = td.parts();
   if (parts.length === 1 && !(parts[0] instanceof ProtoTraces)) return encodeRows(td.resourceSpans(), tenant, dicts);
-  const out: RowSink = { body: '', rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
+  const out: RowSink = { body: [], bytes: 0, rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
   const tenantJson = js(tenant);
   for (const p of parts) {
     if (p instanceof ProtoTraces) {
@@ -424,7 +425,8 @@ export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): E
       continue;
     }
     const e = encodeRows(p.resourceSpans(), tenant, dicts);
-    out.body += e.body;
+    out.body.push(...e.body);
+    out.bytes += e.bytes;
     out.rows += e.rows;
     for (const [k, v] of e.owners) out.owners.set(k, v);
     for (const [k, v] of e.keysets) out.keysets.set(k, v);
