@@ -640,6 +640,14 @@ function malformed(what: string, at: number): Error {
 }
 
 /** A cursor over one RowBinary answer. */
+/**
+ * Short ASCII strings seen lately (attribute keys, repeated values), direct-mapped by a hash of
+ * their bytes: a hit is checked byte by byte and costs no native call and no new string.
+ */
+const SHORT_SLOTS = 4096;
+const SHORT_MAX = 40;
+const shortStrings: (string | undefined)[] = new Array(SHORT_SLOTS).fill(undefined);
+
 class Reader {
   p = 0;
   constructor(private readonly b: Buffer) {}
@@ -684,6 +692,35 @@ class Reader {
     return this.b.toString('utf8', a, this.p);
   }
 
+  /** A string that often repeats (see shortStrings). */
+  common(): string {
+    const n = this.len();
+    if (n === 0) return '';
+    const a = this.p;
+    const e = this.end(n);
+    this.p = e;
+    if (n > SHORT_MAX) return this.b.toString('utf8', a, e);
+    const b = this.b;
+    let h = n;
+    let high = 0;
+    for (let i = a; i < e; i++) {
+      const c = b[i]!;
+      high |= c;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (high >= 0x80) return this.b.toString('utf8', a, e);
+    const slot = (h ^ (h >>> 15)) & (SHORT_SLOTS - 1);
+    const hit = shortStrings[slot];
+    if (hit !== undefined && hit.length === n) {
+      let i = 0;
+      while (i < n && hit.charCodeAt(i) === b[a + i]) i++;
+      if (i === n) return hit;
+    }
+    const s = b.toString('latin1', a, e);
+    shortStrings[slot] = s;
+    return s;
+  }
+
   skipStr(): void {
     this.p = this.end(this.len());
   }
@@ -710,8 +747,8 @@ class Reader {
     const n = this.len();
     const out: KeyValue[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const key = this.str();
-      out[i] = { key, value: decodeValue(this.str(), types?.[key]) };
+      const key = this.common();
+      out[i] = { key, value: decodeValue(this.common(), types?.[key]) };
     }
     return out;
   }
