@@ -83,6 +83,47 @@ class Out {
     for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
     this.pos = p;
   }
+  /** A non-negative integer below 2^53, in decimal. */
+  uint(n: number): void {
+    this.ensure(16);
+    const b = this.buf;
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
+    }
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
+    }
+    b[--p] = 48 + n;
+  }
+  /** The unsigned 64-bit hi:lo in decimal, exactly, without BigInt. */
+  u64(hi: number, lo: number): void {
+    if (hi < 0x200000) {
+      this.uint(hi * 4294967296 + lo);
+      return;
+    }
+    const hh = hi >>> 16;
+    const hl = hi & 0xffff;
+    // hi·2^32 + lo = 1e9·(hh·281474 + hl·4) + (hh·976710656 + hl·294967296 + lo)
+    const rem = hh * 976710656 + hl * 294967296 + lo;
+    this.uint(hh * 281474 + hl * 4 + Math.floor(rem / 1e9));
+    // the low nine digits, zero-padded
+    this.ensure(9);
+    const b = this.buf;
+    let low = rem % 1e9;
+    for (let i = this.pos + 8; i >= this.pos; i--) {
+      const q = Math.floor(low / 10);
+      b[i] = 48 + (low - q * 10);
+      low = q;
+    }
+    this.pos += 9;
+  }
   /** Any string, as UTF-8. */
   str(s: string): void {
     this.ensure(s.length * 3);
@@ -120,18 +161,6 @@ class Out {
   toString(): string {
     return this.buf.toString('utf8', 0, this.pos);
   }
-}
-
-/** Decimal digits of the unsigned 64-bit hi:lo, exactly, without BigInt. */
-function u64Decimal(hi: number, lo: number): string {
-  if (hi < 0x200000) return String(hi * 4294967296 + lo); // < 2^53
-  const hh = hi >>> 16;
-  const hl = hi & 0xffff;
-  // hi·2^32 + lo = 1e9·(hh·281474 + hl·4) + (hh·976710656 + hl·294967296 + lo)
-  const rem = hh * 976710656 + hl * 294967296 + lo;
-  const high = hh * 281474 + hl * 4 + Math.floor(rem / 1e9);
-  const low = rem % 1e9;
-  return String(high) + String(low).padStart(9, '0');
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -566,12 +595,11 @@ function encodeProtoSpan(
   const sLo = rw[base + F_START_LO]!;
   const eHi = rw[base + F_END_HI]!;
   const eLo = rw[base + F_END_LO]!;
-  let start: string;
-  let dur: string;
-  if (sHi < 0x80000000 && (eHi > sHi || (eHi === sHi && eLo >= sLo)) && eHi - sHi < 0x200000) {
-    start = u64Decimal(sHi, sLo);
-    dur = String((eHi - sHi) * 4294967296 + (eLo - sLo));
-  } else {
+  // The plain case is written as digits (below); the rest as strings made with BigInt.
+  let start: string | undefined;
+  let dur: string | undefined;
+  const plain = sHi < 0x80000000 && (eHi > sHi || (eHi === sHi && eLo >= sLo)) && eHi - sHi < 0x200000;
+  if (!plain) {
     let s = (BigInt(sHi) << 32n) | BigInt(sLo);
     const end = (BigInt(eHi) << 32n) | BigInt(eLo);
     let d = end - s;
@@ -606,7 +634,13 @@ function encodeProtoSpan(
   if (anyLkx) x += ',"lk":[' + lkx + ']';
 
   // [o, k, f, "ts", "tid", "sid", "pid", tst, name, kind, "dur", [vals], sc, sm, events…, links…, x]
-  out.ascii(k + ',' + (flags >>> 0) + ',"' + start + '","');
+  out.uint(k);
+  out.byte(0x2c);
+  out.uint(flags >>> 0);
+  out.ascii(',"');
+  if (start === undefined) out.u64(sHi, sLo);
+  else out.ascii(start);
+  out.ascii('","');
   out.hex(buf, rw[base + F_TID]!, 16);
   out.ascii('","');
   out.hex(buf, rw[base + F_SID]!, 8);
@@ -619,11 +653,23 @@ function encodeProtoSpan(
   out.byte(0x2c);
   const nameOff = rw[base + F_NAME]!;
   out.jsonBytes(buf, nameOff, nameOff + rw[base + F_NAMELEN]!);
-  out.ascii(',' + kind + ',"' + dur + '",[');
+  out.byte(0x2c);
+  out.uint(kind);
+  out.ascii(',"');
+  if (dur === undefined) out.uint((eHi - sHi) * 4294967296 + (eLo - sLo));
+  else out.ascii(dur);
+  out.ascii('",[');
   out.ensure(vals.pos);
-  vals.buf.copy(out.buf, out.pos, 0, vals.pos);
+  if (vals.pos < 256) {
+    const from = vals.buf;
+    const to = out.buf;
+    let p = out.pos;
+    for (let i = 0; i < vals.pos; i++) to[p++] = from[i]!;
+  } else vals.buf.copy(out.buf, out.pos, 0, vals.pos);
   out.pos += vals.pos;
-  out.ascii('],' + code + ',');
+  out.ascii('],');
+  out.uint(code);
+  out.byte(0x2c);
   if (msgOff < 0 || msgEnd === msgOff) out.ascii('""');
   else out.jsonBytes(buf, msgOff, msgEnd);
   out.byte(0x2c);

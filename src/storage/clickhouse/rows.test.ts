@@ -74,6 +74,14 @@ describe('clickhouse row encoding', () => {
     assert.ok(!body.includes('$'), 'no raw $ (the rows travel inside a $$ heredoc)');
   });
 
+  test('times and durations around the digit writer\'s bounds', () => {
+    const traceId = newTraceId();
+    const starts = [0n, 9n, 10n, 2n ** 53n - 1n, 2n ** 53n, 10n ** 18n, 10n ** 18n + 1n, 10n ** 18n + 999_999_999n, 1_700_000_000_000_000_007n, 2n ** 63n - 1n];
+    const durations = [0n, 1n, 999_999_999n, 1_000_000_000n, 2n ** 53n - 1n];
+    const spans = starts.flatMap((start) => durations.map((duration) => makeSpan({ traceId, start, duration })));
+    sameRows([makeResourceSpans({ service: 'digits' }, spans)], '');
+  });
+
   test('encodeTraces merges parts of both kinds', () => {
     const t0 = baseTime();
     const a = generateResourceSpans({ spans: 10, seed: 3 });
