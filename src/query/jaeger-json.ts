@@ -152,20 +152,38 @@ export function serviceNameOf(resource: Resource): string {
   return kv ? anyValueString(kv.value) : NO_SERVICE_NAME;
 }
 
-/** Processes de-duplicated by content (p1, p2, … in order of first use) and each row's process id. */
-export function jaegerProcesses(rows: readonly SpanRow[]): { processes: Record<string, JaegerProcess>; pidOf: (row: SpanRow) => string } {
+/**
+ * The process of a resource and its JSON, per resource object: the rows of one read share their
+ * resource objects, so the traces of a search convert and serialise each resource once.
+ */
+const processCache = new WeakMap<Resource, { readonly proc: JaegerProcess; readonly json: string }>();
+
+function processOf(resource: Resource): { readonly proc: JaegerProcess; readonly json: string } {
+  let c = processCache.get(resource);
+  if (c === undefined) {
+    const proc: JaegerProcess = { serviceName: serviceNameOf(resource), tags: sortedTags(resource.attributes, 'service.name') };
+    c = { proc, json: JSON.stringify(proc) };
+    processCache.set(resource, c);
+  }
+  return c;
+}
+
+/**
+ * Processes de-duplicated by content (p1, p2, … in order of first use), each row's process id, and
+ * the JSON of the processes object.
+ */
+export function jaegerProcesses(rows: readonly SpanRow[]): { processes: Record<string, JaegerProcess>; pidOf: (row: SpanRow) => string; json: () => string } {
   const processes: Record<string, JaegerProcess> = {};
   const byResource = new Map<Resource, string>();
   const byContent = new Map<string, string>();
   const pidOf = (row: SpanRow): string => {
     let pid = byResource.get(row.resource);
     if (pid === undefined) {
-      const proc: JaegerProcess = { serviceName: serviceNameOf(row.resource), tags: sortedTags(row.resource.attributes, 'service.name') };
-      const content = JSON.stringify(proc);
-      pid = byContent.get(content);
+      const { proc, json } = processOf(row.resource);
+      pid = byContent.get(json);
       if (pid === undefined) {
         pid = `p${byContent.size + 1}`;
-        byContent.set(content, pid);
+        byContent.set(json, pid);
         processes[pid] = proc;
       }
       byResource.set(row.resource, pid);
@@ -173,7 +191,12 @@ export function jaegerProcesses(rows: readonly SpanRow[]): { processes: Record<s
     return pid;
   };
   for (const row of rows) pidOf(row);
-  return { processes, pidOf };
+  const json = (): string => {
+    let out = '{';
+    for (const [content, pid] of byContent) out += (out.length > 1 ? ',"' : '"') + pid + '":' + content;
+    return out + '}';
+  };
+  return { processes, pidOf, json };
 }
 
 export function toJaegerSpan(row: SpanRow, processID: string): JaegerSpan {
@@ -203,12 +226,12 @@ export function toJaegerTrace(t: QueryTrace): JaegerTrace {
 
 /** The JSON text of `toJaegerTrace(t)`, in pieces (one object per span at a time). */
 export function* jaegerTracePieces(t: QueryTrace): Generator<string> {
-  const { processes, pidOf } = jaegerProcesses(t.rows);
+  const { pidOf, json } = jaegerProcesses(t.rows);
   yield `{"traceID":${JSON.stringify(t.traceId)},"spans":[`;
   for (let i = 0; i < t.rows.length; i++) {
     const row = t.rows[i]!;
     if (i > 0) yield ',';
     yield JSON.stringify(toJaegerSpan(row, pidOf(row)));
   }
-  yield `],"processes":${JSON.stringify(processes)},"warnings":null}`;
+  yield `],"processes":${json()},"warnings":null}`;
 }
