@@ -125,7 +125,7 @@ export async function sendJsonStream(res: ServerResponse, body: JsonStream, head
   // its pieces, measured for its UTF-8 length and then encoded again by the socket (~2 ms of a
   // 500 KB search answer).
   const next = (): Buffer | undefined => {
-    let buf = Buffer.allocUnsafe(STREAM_CHUNK * 2);
+    let buf = Buffer.allocUnsafe(64 * 1024);
     let pos = 0;
     for (;;) {
       const r = it.next();

@@ -639,7 +639,6 @@ function malformed(what: string, at: number): Error {
   return new Error(`malformed RowBinary answer: ${what} at byte ${at}`);
 }
 
-/** A cursor over one RowBinary answer. */
 /**
  * Short ASCII strings seen lately (attribute keys, repeated values), direct-mapped by a hash of
  * their bytes: a hit is checked byte by byte and costs no native call and no new string.
@@ -648,6 +647,7 @@ const SHORT_SLOTS = 4096;
 const SHORT_MAX = 40;
 const shortStrings: (string | undefined)[] = new Array(SHORT_SLOTS).fill(undefined);
 
+/** A cursor over one RowBinary answer. */
 class Reader {
   p = 0;
   constructor(private readonly b: Buffer) {}
