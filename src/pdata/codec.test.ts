@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Reader } from './wire.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind as ApiSpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
@@ -347,4 +348,19 @@ describe('against the OpenTelemetry JS SDK serializers', () => {
     assert.equal(c.links[0]!.spanId, parent.spanContext().spanId);
     await provider.shutdown();
   });
+});
+
+test('Reader.smallVarint: at most 7 bytes ending exactly at the end, else -1 with pos unchanged', () => {
+  const at = (bytes: number[], end = bytes.length): [number, number] => {
+    const r = new Reader(new Uint8Array(bytes));
+    const n = r.smallVarint(end);
+    return [n, r.pos];
+  };
+  assert.deepEqual(at([0x05]), [5, 1]);
+  assert.deepEqual(at([0x80, 0x01]), [128, 2]);
+  assert.deepEqual(at([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), [2 ** 49 - 1, 7]);
+  assert.deepEqual(at([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), [-1, 0], '8 bytes');
+  assert.deepEqual(at([0x05, 0x06]), [-1, 0], 'ends before `end`');
+  assert.deepEqual(at([0x80, 0x80], 2), [-1, 0], 'runs past `end`');
+  assert.deepEqual(at([0x05], 2), [-1, 0], '`end` past the reader\'s end');
 });

@@ -98,6 +98,27 @@ export class Reader {
     return this.uint32() !== 0;
   }
 
+  /**
+   * A varint of at most 7 bytes that ends exactly at `end`, as a number (below 2^49, so exact), or
+   * -1 with `pos` unchanged for anything else: small ints and bools without a bigint.
+   */
+  smallVarint(end: number): number {
+    if (end - this.pos > 7 || end > this.end) return -1;
+    const b = this.buf;
+    let p = this.pos;
+    let n = 0;
+    let mul = 1;
+    let c = 0x80;
+    while (p < end && c >= 0x80) {
+      c = b[p++]!;
+      n += (c & 0x7f) * mul;
+      mul *= 128;
+    }
+    if (c >= 0x80 || p !== end) return -1;
+    this.pos = p;
+    return n;
+  }
+
   fixed32(): number {
     const p = this.pos;
     if (p + 4 > this.end) throw new DecodeError('truncated fixed32');

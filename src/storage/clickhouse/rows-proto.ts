@@ -158,9 +158,6 @@ class Out {
     b[p++] = 0x22;
     this.pos = p;
   }
-  toString(): string {
-    return this.buf.toString('utf8', 0, this.pos);
-  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -417,21 +414,12 @@ function encodeProtoSpan(
                     isStr = true;
                     continue;
                   }
-                } else if ((vt === ((3 << 3) | WIRE_VARINT) || vt === ((2 << 3) | WIRE_VARINT)) && ve - r.pos <= 7) {
-                  // at most 7 varint bytes: below 2^49, exact as a double
-                  let n = 0;
-                  let mul = 1;
-                  let p = r.pos;
-                  let c = 0x80;
-                  while (p < ve && c >= 0x80) {
-                    c = buf[p++]!;
-                    n += (c & 0x7f) * mul;
-                    mul *= 128;
-                  }
-                  if (c < 0x80 && p === ve) {
-                    small = vt === ((2 << 3) | WIRE_VARINT) ? (n !== 0 ? 1 : 0) : n;
-                    smallTag = vt === ((2 << 3) | WIRE_VARINT) ? TAG_BOOL : TAG_INT;
-                    r.pos = ve;
+                } else if (vt === ((3 << 3) | WIRE_VARINT) || vt === ((2 << 3) | WIRE_VARINT)) {
+                  const n = r.smallVarint(ve);
+                  if (n >= 0) {
+                    const isBool = vt === ((2 << 3) | WIRE_VARINT);
+                    small = isBool ? (n !== 0 ? 1 : 0) : n;
+                    smallTag = isBool ? TAG_BOOL : TAG_INT;
                     continue;
                   }
                 }

@@ -398,19 +398,23 @@ export async function encodeTracesAsync(td: Traces, tenant: string, dicts: Dicti
   const out: RowSink = { body: [], bytes: 0, rows: 0, owners: new Map(), keysets: new Map(), attrKeys: new Set() };
   let sliceStart = performance.now();
   for (const p of parts) {
-    const e = encodeTraces(p, tenant, dicts);
-    out.body.push(...e.body);
-    out.bytes += e.bytes;
-    out.rows += e.rows;
-    for (const [k, v] of e.owners) out.owners.set(k, v);
-    for (const [k, v] of e.keysets) out.keysets.set(k, v);
-    for (const k of e.attrKeys) out.attrKeys.add(k);
+    addRows(out, encodeTraces(p, tenant, dicts));
     if (performance.now() - sliceStart > ENCODE_SLICE_MS) {
       await new Promise<void>((r) => setImmediate(r));
       sliceStart = performance.now();
     }
   }
   return out;
+}
+
+/** Appends the rows `e` (and the dictionary entries and keys they refer to) to `out`. */
+function addRows(out: RowSink, e: EncodedRows): void {
+  out.body.push(...e.body);
+  out.bytes += e.bytes;
+  out.rows += e.rows;
+  for (const [k, v] of e.owners) out.owners.set(k, v);
+  for (const [k, v] of e.keysets) out.keysets.set(k, v);
+  for (const k of e.attrKeys) out.attrKeys.add(k);
 }
 
 /** Rows of every part: straight from protobuf bytes when the part is a decoded request. */
@@ -424,13 +428,7 @@ export function encodeTraces(td: Traces, tenant: string, dicts: Dictionaries): E
       encodeProtoRows(p, tenantJson, dicts, out);
       continue;
     }
-    const e = encodeRows(p.resourceSpans(), tenant, dicts);
-    out.body.push(...e.body);
-    out.bytes += e.bytes;
-    out.rows += e.rows;
-    for (const [k, v] of e.owners) out.owners.set(k, v);
-    for (const [k, v] of e.keysets) out.keysets.set(k, v);
-    for (const k of e.attrKeys) out.attrKeys.add(k);
+    addRows(out, encodeRows(p.resourceSpans(), tenant, dicts));
   }
   return out;
 }
