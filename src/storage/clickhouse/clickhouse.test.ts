@@ -32,6 +32,10 @@ const ctx = { tenant: '' };
 const MS = 1_000_000n;
 const SECOND = 1000n * MS;
 
+function withFreshStoreOf(fn: (s: ClickHouseStore) => Promise<void>): Promise<void> {
+  return withStore(newTestStore(), fn);
+}
+
 async function scalar(store: ClickHouseStore, query: string): Promise<string> {
   const rs = await store.clickhouse.query({ query, format: 'JSONCompactEachRow' });
   const rows = (await rs.json()) as unknown[][];
@@ -148,6 +152,27 @@ describe('clickhouse store', () => {
       );
       assert.ok(inserts <= 2, `40 concurrent writes made ${inserts} INSERTs`);
       assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '40');
+    });
+  });
+
+  test('queries and INSERTs do not wait for each other: a search answers while a long query holds the write connection, a write lands while long queries hold every reader', async () => {
+    await withFreshStoreOf(async (s) => {
+      const t0 = baseTime();
+      const id = newTraceId();
+      await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: id, start: t0 })])), ctx);
+      // chDB runs one query at a time per connection: these would queue behind a shared one.
+      const slow = (client: { query(p: { query: string; format: 'JSONCompactEachRow' }): Promise<unknown> }) =>
+        client.query({ query: 'SELECT sleep(2)', format: 'JSONCompactEachRow' }).then(() => Date.now());
+      const writerBusy = slow(s.clickhouse);
+      const found = await collect(s.findTraces({ serviceName: 'busy', searchDepth: 5, startTimeMin: t0 - SECOND, startTimeMax: t0 + SECOND }, ctx));
+      const searched = Date.now();
+      assert.equal(found.length, 1);
+      assert.ok(searched < (await writerBusy) - 500, 'the search ended well before the long query on the write connection');
+      const readersBusy = Promise.all(s.readers.map(slow));
+      await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: newTraceId(), start: t0 + MS })])), ctx);
+      const written = Date.now();
+      assert.ok(written < Math.min(...(await readersBusy)) - 500, 'the write was stored well before the long queries on the readers ended');
+      assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '2');
     });
   });
 

@@ -15,7 +15,15 @@ import type { Config } from './config.js';
 import { durationMs } from '../../confmap/schema.js';
 
 export interface Connected {
+  /** Writes and schema changes. */
   readonly client: ClickHouseClient;
+  /**
+   * Clients for queries. Embedded: chDB runs one query at a time per connection, so queries get
+   * connections of their own: a search does not wait behind an INSERT (or an INSERT behind a long
+   * query), and two reads of one search can run at once. A server: the one client, whose HTTP
+   * connections run queries in parallel.
+   */
+  readonly readers: readonly ClickHouseClient[];
   /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
   readonly where: string;
   readonly embedded: boolean;
@@ -31,6 +39,9 @@ export interface Connected {
 export function spoolDirOf(abs: string): string {
   return join(abs, 'skua_spool');
 }
+
+/** Embedded: connections for queries (see Connected.readers); a search uses up to two at once. */
+const EMBEDDED_READERS = 2;
 
 // ------------------------------------------------------------------------------------------------
 // Embedded (chDB): one data directory per process, shared by reference count
@@ -82,9 +93,20 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
   }
   // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
   const client = createClient({ connection: connection as never, clickhouse_settings: settings, log: QUIET });
+  const readers: ClickHouseClient[] = [];
+  try {
+    for (let i = 0; i < EMBEDDED_READERS; i++) {
+      readers.push(createClient({ connection: createChdbConnection({ path: abs }) as never, clickhouse_settings: settings, log: QUIET }));
+    }
+  } catch (err) {
+    await Promise.all([client, ...readers].map((c) => c.close().catch(() => undefined)));
+    if (slot && --slot.refs === 0) slot = undefined;
+    throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+  }
   let closed = false;
   return {
     client,
+    readers,
     where: abs,
     embedded: true,
     // file() treats * ? { } as globs: such paths keep the rows in the statement.
@@ -92,6 +114,7 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all(readers.map((c) => c.close()));
       await client.close();
       if (slot && --slot.refs === 0) {
         slot = undefined;
@@ -163,6 +186,7 @@ async function connectServer(cfg: Config, settings: ClickHouseSettings): Promise
   });
   return {
     client,
+    readers: [client],
     where: safeUrl(url),
     embedded: false,
     async close() {

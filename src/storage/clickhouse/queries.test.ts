@@ -313,6 +313,41 @@ describe('clickhouse search without a service', () => {
     });
   });
 
+  test('found traces reaching beyond the seconds of their matching spans come back whole (read while their ranges are looked up, then again)', async () => {
+    await withFreshStore(async (s) => {
+      const s0 = (baseTime() / SECOND) * SECOND;
+      // The matching span (service 'near') of each trace, and spans of another service around it:
+      // within a few ms, across a second boundary just within and just beyond the guessed margin, 3 s
+      // and 40 s later, 10 minutes earlier. `x` shares span ids and seconds but is another trace.
+      const cases: [string, bigint[]][] = [
+        ['close', [2n * MS]],
+        ['boundary', [400n * MS]],
+        ['beyond', [1200n * MS]],
+        ['later', [3n * SECOND, 40n * SECOND]],
+        ['earlier', [-600n * SECOND]],
+      ];
+      const want: string[] = [];
+      let i = 0;
+      for (const [name, offsets] of cases) {
+        const id = newTraceId();
+        const t = s0 + BigInt(10 + i++) * SECOND + 999n * MS; // the last ms of a second
+        const shared = newSpanId();
+        await s.writeTraces(
+          traces(
+            makeResourceSpans({ service: 'near' }, [makeSpan({ traceId: id, spanId: shared, start: t, name: `${name}0` })]),
+            makeResourceSpans({ service: 'far' }, offsets.map((o, j) => makeSpan({ traceId: id, start: t + o, name: `${name}${j + 1}` }))),
+            makeResourceSpans({ service: 'x' }, offsets.map((o) => makeSpan({ traceId: newTraceId(), spanId: shared, start: t + o, name: 'x' }))),
+          ),
+          ctx,
+        );
+        want.push([`${name}0`, ...offsets.map((_, j) => `${name}${j + 1}`)].sort().join(','));
+      }
+      const found = await collect(s.findTraces({ serviceName: 'near', searchDepth: 20, startTimeMin: s0, startTimeMax: s0 + 100n * SECOND }, ctx));
+      assert.deepEqual(found.map(spanNames).sort(), want.sort());
+      assert.ok(found.every((td) => new Set(flatten(td).map((f) => f.span.spanId)).size === td.spanCount), 'no span twice');
+    });
+  });
+
   test('a store whose span table sorts by the minute (earlier releases) is read exactly', async () => {
     const cfg = testConfig();
     const o = { database: cfg.database, ttlSeconds: 0, cluster: '' };
@@ -410,13 +445,14 @@ describe('clickhouse search without a service', () => {
         ),
         ctx,
       );
-      const client = s.clickhouse;
-      const query = client.query.bind(client);
       let queries = 0;
-      client.query = ((params: Parameters<typeof query>[0]) => {
-        queries++;
-        return query(params);
-      }) as typeof client.query;
+      for (const client of s.readers) {
+        const query = client.query.bind(client);
+        client.query = ((params: Parameters<typeof query>[0]) => {
+          queries++;
+          return query(params);
+        }) as typeof client.query;
+      }
       const search = async (service: string) => {
         queries = 0;
         const found = await collect(s.findTraces({ serviceName: service, searchDepth: 5, startTimeMin: t0 - 3n * HOUR, startTimeMax: t0 + SECOND }, ctx));

@@ -788,6 +788,13 @@ export class RowDecoder {
     return e;
   }
 
+  /** Forgets the rows of these traces (to be read again). */
+  drop(traceIds: { has(id: string): boolean }): void {
+    let j = 0;
+    for (const row of this.rows) if (!traceIds.has(row.span.traceId)) this.rows[j++] = row;
+    this.rows.length = j;
+  }
+
   /** Adds the rows of one answer to `rows`. */
   decode(buf: Buffer): void {
     const r = new Reader(buf);
