@@ -408,9 +408,9 @@ async function timeQueries(skua: Skua, facts: StoredFacts, n: number): Promise<Q
         const url = k.url(i);
         const s = performance.now();
         const r = await httpGet(url, agent);
+        if (r.status !== 200) throw new Error(`${k.name}: ${url} answered ${r.status}: ${r.body.toString('utf8').slice(0, 500)}`);
         const body = JSON.parse(r.body.toString('utf8')) as { data?: unknown[] };
         times.push(performance.now() - s);
-        if (r.status !== 200) throw new Error(`${k.name}: ${url} answered ${r.status}`);
         traces += body.data?.length ?? 0;
       }
       times.sort((a, b) => a - b);

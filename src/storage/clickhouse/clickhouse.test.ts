@@ -1,4 +1,5 @@
 import { describe, test } from 'node:test';
+import type { ClickHouseClient } from '@clickhouse/client';
 import assert from 'node:assert/strict';
 import { RetryableError } from '../../component/errors.js';
 import { SpanKind } from '../../pdata/model.js';
@@ -31,10 +32,6 @@ runStorageConformance({ name: 'clickhouse (embedded chDB)', newStore: () => newT
 const ctx = { tenant: '' };
 const MS = 1_000_000n;
 const SECOND = 1000n * MS;
-
-function withFreshStoreOf(fn: (s: ClickHouseStore) => Promise<void>): Promise<void> {
-  return withStore(newTestStore(), fn);
-}
 
 async function scalar(store: ClickHouseStore, query: string): Promise<string> {
   const rs = await store.clickhouse.query({ query, format: 'JSONCompactEachRow' });
@@ -155,24 +152,33 @@ describe('clickhouse store', () => {
     });
   });
 
-  test('queries and INSERTs do not wait for each other: a search answers while a long query holds the write connection, a write lands while long queries hold every reader', async () => {
-    await withFreshStoreOf(async (s) => {
+  test('queries and INSERTs do not wait for each other: a search answers while a long query holds the write connection, writes land while long queries (with and without bound parameters) hold every reader', async () => {
+    await withStore(newTestStore(), async (s) => {
       const t0 = baseTime();
-      const id = newTraceId();
-      await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: id, start: t0 })])), ctx);
-      // chDB runs one query at a time per connection: these would queue behind a shared one.
-      const slow = (client: { query(p: { query: string; format: 'JSONCompactEachRow' }): Promise<unknown> }) =>
-        client.query({ query: 'SELECT sleep(2)', format: 'JSONCompactEachRow' }).then(() => Date.now());
-      const writerBusy = slow(s.clickhouse);
+      await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: newTraceId(), start: t0 })])), ctx);
+      // chDB runs one query at a time per connection, and queries with bound parameters one at a
+      // time in the process: each of these would queue behind a shared one.
+      const slow = (client: ClickHouseClient, params?: Record<string, unknown>) => {
+        let done = false;
+        const p = client.query({ query: params ? 'SELECT sleep({s:UInt8})' : 'SELECT sleep(2)', query_params: params ?? {}, format: 'JSONCompactEachRow' }).then(() => {
+          done = true;
+        });
+        return { p, done: () => done };
+      };
+      const writer = slow(s.clickhouse);
       const found = await collect(s.findTraces({ serviceName: 'busy', searchDepth: 5, startTimeMin: t0 - SECOND, startTimeMax: t0 + SECOND }, ctx));
-      const searched = Date.now();
       assert.equal(found.length, 1);
-      assert.ok(searched < (await writerBusy) - 500, 'the search ended well before the long query on the write connection');
-      const readersBusy = Promise.all(s.readers.map(slow));
-      await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: newTraceId(), start: t0 + MS })])), ctx);
-      const written = Date.now();
-      assert.ok(written < Math.min(...(await readersBusy)) - 500, 'the write was stored well before the long queries on the readers ended');
-      assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '2');
+      assert.equal(writer.done(), false, 'the search ended before the long query on the write connection');
+      await writer.p;
+      for (const params of [undefined, { s: 2 }]) {
+        const readers = s.readers.map((c) => slow(c, params));
+        // New resource attribute keys: their INSERT goes first (with its values in the SQL).
+        const service = params ? 'busy-params' : 'busy-plain';
+        await s.writeTraces(traces(makeResourceSpans({ service, resourceAttributes: [str(`key-${service}`, 'v')] }, [makeSpan({ traceId: newTraceId(), start: t0 + MS })])), ctx);
+        assert.ok(readers.every((r) => !r.done()), `the write landed before the long queries on the readers ended (${service})`);
+        await Promise.all(readers.map((r) => r.p));
+      }
+      assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '3');
     });
   });
 

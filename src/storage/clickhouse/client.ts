@@ -20,8 +20,10 @@ export interface Connected {
   /**
    * Clients for queries. Embedded: chDB runs one query at a time per connection, so queries get
    * connections of their own: a search does not wait behind an INSERT (or an INSERT behind a long
-   * query), and two reads of one search can run at once. A server: the one client, whose HTTP
-   * connections run queries in parallel.
+   * query), and two reads of one search can run at once. (chDB also runs statements with bound
+   * parameters one at a time in the whole process: INSERTs and the reads meant to overlap others
+   * have their values in the SQL.) A server: the one client, whose HTTP connections run queries in
+   * parallel.
    */
   readonly readers: readonly ClickHouseClient[];
   /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
@@ -99,8 +101,7 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
       readers.push(createClient({ connection: createChdbConnection({ path: abs }) as never, clickhouse_settings: settings, log: QUIET }));
     }
   } catch (err) {
-    await Promise.all([client, ...readers].map((c) => c.close().catch(() => undefined)));
-    if (slot && --slot.refs === 0) slot = undefined;
+    await closeAll([client, ...readers]).catch(() => undefined);
     throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
   }
   let closed = false;
@@ -114,20 +115,31 @@ async function connectEmbedded(path: string, settings: ClickHouseSettings): Prom
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all(readers.map((c) => c.close()));
-      await client.close();
-      if (slot && --slot.refs === 0) {
-        slot = undefined;
-        draining = (async () => {
-          const chdb = (await import('chdb')) as unknown as { drainPending?: () => Promise<void> };
-          await chdb.drainPending?.();
-        })().finally(() => {
-          draining = undefined;
-        });
-        await draining;
-      }
+      await closeAll([...readers, client]);
     },
   };
+}
+
+/**
+ * Closes the clients of one embedded data directory (a failure to close one does not keep the
+ * others open), then gives the directory up: the last user waits until the engine has drained.
+ */
+async function closeAll(clients: readonly ClickHouseClient[]): Promise<void> {
+  try {
+    const failed = (await Promise.allSettled(clients.map((c) => c.close()))).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    if (slot && --slot.refs === 0) {
+      slot = undefined;
+      draining = (async () => {
+        const chdb = (await import('chdb')) as unknown as { drainPending?: () => Promise<void> };
+        await chdb.drainPending?.();
+      })().finally(() => {
+        draining = undefined;
+      });
+      await draining;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -105,6 +105,14 @@ export function storageTable(o: SchemaOptions, name: string): string {
   return o.cluster ? `${name}_local` : name;
 }
 
+/**
+ * A ClickHouse string literal. For values written into SQL instead of bound as parameters: chDB
+ * runs queries with bound parameters one at a time in the whole process.
+ */
+export function sqlString(s: string): string {
+  return `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
 /** Fully qualified name queries and inserts use (the Distributed table in cluster mode). */
 export function tableRef(o: Pick<SchemaOptions, 'database'>, name: string): string {
   return `${q(o.database)}.${q(name)}`;
