@@ -23,7 +23,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
 import { spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
-import { SCHEMA_VERSION, T } from './schema.js';
+import { SCHEMA_VERSION, T, inlineParams } from './schema.js';
 import { insertSql } from './insert.js';
 import { encodeRows, newDictionaries } from './rows.js';
 
@@ -152,7 +152,7 @@ describe('clickhouse store', () => {
     });
   });
 
-  test('queries and INSERTs do not wait for each other: a search answers while a long query holds the write connection, writes land while long queries (with and without bound parameters) hold every reader', async () => {
+  test('queries and INSERTs do not wait for each other: a search answers while long queries (with and without bound parameters) hold the write connection, writes land while they hold every reader', async () => {
     await withStore(newTestStore(), async (s) => {
       const t0 = baseTime();
       await s.writeTraces(traces(makeResourceSpans({ service: 'busy' }, [makeSpan({ traceId: newTraceId(), start: t0 })])), ctx);
@@ -165,11 +165,16 @@ describe('clickhouse store', () => {
         });
         return { p, done: () => done };
       };
-      const writer = slow(s.clickhouse);
-      const found = await collect(s.findTraces({ serviceName: 'busy', searchDepth: 5, startTimeMin: t0 - SECOND, startTimeMax: t0 + SECOND }, ctx));
-      assert.equal(found.length, 1);
-      assert.equal(writer.done(), false, 'the search ended before the long query on the write connection');
-      await writer.p;
+      const search = () => collect(s.findTraces({ serviceName: 'busy', searchDepth: 5, startTimeMin: t0 - SECOND, startTimeMax: t0 + SECOND }, ctx));
+      // A long query on the write connection, then one with bound parameters there: the search's
+      // reads have connections of their own and their values in the SQL, so chDB (which runs
+      // statements with bound parameters one at a time in the process) queues them behind neither.
+      for (const params of [undefined, { s: 2 }]) {
+        const writer = slow(s.clickhouse, params);
+        assert.equal((await search()).length, 1);
+        assert.equal(writer.done(), false, `the search ended before the long query on the write connection (${params ? 'bound parameters' : 'plain'})`);
+        await writer.p;
+      }
       for (const params of [undefined, { s: 2 }]) {
         const readers = s.readers.map((c) => slow(c, params));
         // New resource attribute keys: their INSERT goes first (with its values in the SQL).
@@ -179,6 +184,19 @@ describe('clickhouse store', () => {
         await Promise.all(readers.map((r) => r.p));
       }
       assert.equal(await scalar(s, `SELECT count() FROM \`${s.database}\`.otel_traces`), '3');
+    });
+  });
+
+  test('parameters written into the SQL (embedded reads) come back exactly; other types, missing values and non-integers are refused', async () => {
+    await withStore(newTestStore(), async (s) => {
+      const texts = ["it's", 'back\\slash', "\\'", '日本語 🚀 \u2028', '{x:String}', "'); SELECT 1; --", ''];
+      const params = { a: texts, b: texts[1], c: '-9223372036854775808', d: '4294967295', e: '18446744073709551615' };
+      const sql = inlineParams('SELECT {a:Array(String)}, {b:String}, toString({c:Int64}), toString({d:UInt32}), toString({e:UInt64})', params);
+      const rs = await s.clickhouse.query({ query: sql, format: 'JSONCompactEachRow' });
+      assert.deepEqual(await rs.json(), [[texts, texts[1], params.c, params.d, params.e]]);
+      assert.throws(() => inlineParams('SELECT {x:Float64}', { x: 1.5 }), /cannot write 1.5 as Float64/);
+      assert.throws(() => inlineParams('SELECT {x:Int64}', { x: '1; DROP' }), /cannot write/);
+      assert.throws(() => inlineParams('SELECT {x:String}', {}), /no value for query parameter x/);
     });
   });
 

@@ -21,9 +21,8 @@ export interface Connected {
    * Clients for queries. Embedded: chDB runs one query at a time per connection, so queries get
    * connections of their own: a search does not wait behind an INSERT (or an INSERT behind a long
    * query), and two reads of one search can run at once. (chDB also runs statements with bound
-   * parameters one at a time in the whole process: INSERTs and the reads meant to overlap others
-   * have their values in the SQL.) A server: the one client, whose HTTP connections run queries in
-   * parallel.
+   * parameters one at a time in the whole process: embedded statements have their values in the
+   * SQL.) A server: the one client, whose HTTP connections run queries in parallel.
    */
   readonly readers: readonly ClickHouseClient[];
   /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
