@@ -341,7 +341,8 @@ export class ClickHouseStore implements TraceStore {
    * trace's latest matching span. Time windows are scanned backwards from the newest possible
    * match, growing, until `searchDepth` traces are found or the range is exhausted: a trace found in
    * a later window outranks every trace of earlier windows, so the result is exact. Each window
-   * takes three queries: its newest traces, their time ranges, then their spans (spanRows).
+   * takes three queries: its newest traces, then at once their time ranges and their spans where
+   * they are guessed to lie (searchSpans), rarely a fourth for traces reaching beyond the guess.
    */
   async *findTraces(query: TraceQuery, ctx: StorageContext): AsyncIterable<Traces[]> {
     const plan = await this.planSearch(query, ctx);
@@ -349,10 +350,10 @@ export class ClickHouseStore implements TraceStore {
     const seen = new Set<string>();
     for (const w of plan.windows()) {
       const q = this.windowTraces(plan, w, seen);
-      // Three steps: the window's newest traces, their time ranges (lookup table), then their spans
-      // by (time bucket, trace id). Nested in one query, ClickHouse builds the sets one after the other:
-      // the all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the
-      // ids inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
+      // The window's newest traces, then their time ranges (lookup table) and spans by (time
+      // bucket, trace id). Nested in one query, ClickHouse builds the sets one after the other: the
+      // all-filters search took 123 ms at p50 instead of 106 ms at 10M spans, and finding the ids
+      // inside the lookup's query took 15–17 ms instead of 7 + 4 ms.
       const found = await this.rows<[string, string, string]>(q.sql, q.params, 'find traces');
       const ids = found.map((r) => r[0]);
       const decoder = new RowDecoder();
