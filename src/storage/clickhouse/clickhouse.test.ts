@@ -21,9 +21,9 @@ import {
 } from '../conformance.js';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
-import { spoolDirOf } from './client.js';
+import { inlineParams, spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
-import { SCHEMA_VERSION, T, inlineParams } from './schema.js';
+import { SCHEMA_VERSION, T } from './schema.js';
 import { insertSql } from './insert.js';
 import { encodeRows, newDictionaries } from './rows.js';
 

@@ -24,7 +24,7 @@ import { durationMs } from '../../confmap/schema.js';
 import { ttlSeconds, type Config } from './config.js';
 import { connect, describe, toStorageError, type Connected } from './client.js';
 import { migrate } from './migrate.js';
-import { ATTR_TOKENS, SECOND_KEY, T, inlineParams, storageTable, tableRef, timeKeyOf, type SchemaOptions, type TimeKey } from './schema.js';
+import { ATTR_TOKENS, SECOND_KEY, T, storageTable, tableRef, timeKeyOf, type SchemaOptions, type TimeKey } from './schema.js';
 import { KIND_STRINGS, SELECT_COLUMNS, RowDecoder, groupRows, type DecodedRow } from './rows.js';
 import { BatchWriter } from './writer.js';
 import { version } from '../../service/version.js';
@@ -210,16 +210,6 @@ export class ClickHouseStore implements TraceStore {
     return tableRef(this.schema, name);
   }
 
-  /**
-   * A query and its parameters as the client takes them: bound by a server, written into the SQL
-   * for the embedded engine, which runs statements with bound parameters one at a time in the
-   * process (queries of different connections could not overlap; binding also cost ~0.45 ms more
-   * per query).
-   */
-  private withParams(query: string, params: Record<string, unknown>): { query: string; query_params: Record<string, unknown> } {
-    return this.conn?.embedded ? { query: inlineParams(query, params), query_params: {} } : { query, query_params: params };
-  }
-
   /** Runs `fn` with the reader that has the fewest queries running (see Connected.readers). */
   private async read<R>(fn: (client: ClickHouseClient) => Promise<R>): Promise<R> {
     if (!this.conn) throw new Error(`clickhouse backend "${this.o.name}" is not started`);
@@ -237,7 +227,7 @@ export class ClickHouseStore implements TraceStore {
   private async rows<R>(query: string, params: Record<string, unknown>, what: string): Promise<R[]> {
     try {
       return await this.read(async (client) => {
-        const rs = await client.query({ ...this.withParams(query, params), format: 'JSONCompactEachRow' });
+        const rs = await client.query({ query, query_params: params, format: 'JSONCompactEachRow' });
         return (await rs.json()) as R[];
       });
     } catch (err) {
@@ -255,7 +245,8 @@ export class ClickHouseStore implements TraceStore {
     try {
       const body = await this.read(async (client) => {
         const { stream } = await client.exec({
-          ...this.withParams(`SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE ${where} FORMAT RowBinary`, params),
+          query: `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE ${where} FORMAT RowBinary`,
+          query_params: params,
           // A server that fails after it has begun to answer appends the error to the body, which
           // binary rows cannot tell from data: it buffers the answer and fails with a status instead
           // (the answers are small; the embedded engine has no such setting and drops it).
@@ -417,7 +408,7 @@ export class ClickHouseStore implements TraceStore {
    * spans over PAIR_BUCKETS apart) is then read whole by its range; one without a range row (not
    * visible yet) is left out, as `getTraces` does. The two reads go to different connections when
    * one is free, so that they run at once (the embedded engine runs one query per connection at a
-   * time; see withParams for its parameters). At 10M spans this took ~3 ms off the ~24 ms a search
+   * time; see `inlining` in client.ts for its parameters). At 10M spans this took ~3 ms off the ~24 ms a search
    * by service spends in the engine.
    */
   private async searchSpans(found: readonly (readonly [string, string, string])[], tenant: string, decoder: RowDecoder): Promise<void> {

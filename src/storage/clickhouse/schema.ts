@@ -105,30 +105,6 @@ export function storageTable(o: SchemaOptions, name: string): string {
   return o.cluster ? `${name}_local` : name;
 }
 
-/**
- * A ClickHouse string literal. For values written into SQL instead of bound as parameters: chDB
- * runs queries with bound parameters one at a time in the whole process.
- */
-export function sqlString(s: string): string {
-  return `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-
-/**
- * `sql` with its `{name:Type}` parameters written in as literals (String, Array(String) and integer
- * types, the ones Skua's queries use; anything else is refused). For the embedded engine, which runs
- * statements with bound parameters one at a time in the process.
- */
-export function inlineParams(sql: string, params: Readonly<Record<string, unknown>>): string {
-  return sql.replace(/\{(\w+):([A-Za-z0-9()]+)\}/g, (_, name: string, type: string) => {
-    if (!Object.hasOwn(params, name)) throw new Error(`no value for query parameter ${name}`);
-    const v = params[name];
-    if (type === 'String') return sqlString(String(v));
-    if (type === 'Array(String)' && Array.isArray(v)) return `[${v.map((x) => sqlString(String(x))).join(', ')}]`;
-    if (/^U?Int(8|16|32|64)$/.test(type) && /^-?\d+$/.test(String(v))) return String(v);
-    throw new Error(`query parameter ${name}: cannot write ${JSON.stringify(v)} as ${type}`);
-  });
-}
-
 /** Fully qualified name queries and inserts use (the Distributed table in cluster mode). */
 export function tableRef(o: Pick<SchemaOptions, 'database'>, name: string): string {
   return `${q(o.database)}.${q(name)}`;

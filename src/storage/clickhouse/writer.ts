@@ -22,7 +22,7 @@ import { ProtoTraces } from '../../pdata/proto-view.js';
 import { encodeRows, js, newDictionaries, type Dictionaries, type EncodedRows } from './rows.js';
 import { encodeProtoRows, type RowSink } from './rows-proto.js';
 import { insertSql, type InsertBatch } from './insert.js';
-import { T, sqlString, tableRef } from './schema.js';
+import { T, tableRef } from './schema.js';
 import { classify, describe, toStorageError } from './client.js';
 
 export interface WriterOptions {
@@ -277,10 +277,9 @@ export class BatchWriter {
       try {
         if (keys.length > 0) {
           // Before the spans: a search must never miss spans whose keys it was not told about.
-          // The values in the SQL: chDB runs statements with bound parameters one at a time in the
-          // process, so this one would wait behind a long query with parameters.
           await this.client.command({
-            query: `INSERT INTO ${tableRef(this.o, T.attributeKeys)} (Tenant, Source, Key, Date) VALUES ${keys.map((k) => `(${sqlString(k[0])}, ${sqlString(k[1])}, ${sqlString(k[2])}, today())`).join(', ')}`,
+            query: `INSERT INTO ${tableRef(this.o, T.attributeKeys)} (Tenant, Source, Key, Date) VALUES ${keys.map((_, i) => `({t${i}:String}, {s${i}:String}, {k${i}:String}, today())`).join(', ')}`,
+            query_params: Object.fromEntries(keys.flatMap((k, i) => [[`t${i}`, k[0]], [`s${i}`, k[1]], [`k${i}`, k[2]]])),
             clickhouse_settings: { async_insert: 0 },
           });
           for (const k of keys) this.knownKeys.add(k.join('\u0000'));
