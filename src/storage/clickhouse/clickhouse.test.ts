@@ -133,6 +133,49 @@ describe('clickhouse store', () => {
     });
   });
 
+  test('searches by service keep the blocks they read in the engine\'s uncompressed cache (embedded.uncompressed_cache_size); gets by id and searches by attribute or duration do not; the setting stays with its statement', async () => {
+    const cacheSize = 48 * 1024 * 1024;
+    await withStore(newTestStore({ embedded: { path: testDataDir(), uncompressed_cache_size: cacheSize } }), async (store) => {
+      assert.equal(await scalar(store, "SELECT value FROM system.server_settings WHERE name = 'uncompressed_cache_size'"), String(cacheSize));
+      // One engine per process: a backend asking for another size is refused while this one is open.
+      const other = newTestStore({ embedded: { path: testDataDir(), uncompressed_cache_size: cacheSize + 1 } });
+      await assert.rejects(other.start(), /uncompressed_cache_size 50331648: give every embedded backend the same value \(this one asks for 50331649\)/);
+      const t0 = baseTime();
+      const ids = Array.from({ length: 6 }, () => newTraceId());
+      await store.writeTraces(
+        traces(makeResourceSpans({ service: 'cached' }, ids.flatMap((traceId, i) => [makeSpan({ traceId, name: 'a', start: t0 + BigInt(i) * MS, attributes: [str('user.id', `u${i}`)] }), makeSpan({ traceId, name: 'b', start: t0 + BigInt(i) * MS + 1n })]))),
+        ctx,
+      );
+      const counters = async (): Promise<{ hits: number; misses: number }> => {
+        const rs = await store.clickhouse.query({
+          query: "SELECT event, value FROM system.events WHERE event IN ('UncompressedCacheHits', 'UncompressedCacheMisses')",
+          format: 'JSONCompactEachRow',
+        });
+        const m = new Map((await rs.json<[string, string]>()).map(([k, v]) => [k, Number(v)]));
+        return { hits: m.get('UncompressedCacheHits') ?? 0, misses: m.get('UncompressedCacheMisses') ?? 0 };
+      };
+      const search = async (): Promise<number> => (await collect(store.findTraces({ serviceName: 'cached', searchDepth: 10 }, ctx))).flatMap(flatten).length;
+      const c0 = await counters();
+      assert.equal(await search(), 12);
+      const c1 = await counters();
+      assert.ok(c1.misses > c0.misses, `the first search fills the cache (${JSON.stringify([c0, c1])})`);
+      assert.equal(await search(), 12);
+      const c2 = await counters();
+      assert.ok(c2.hits > c1.hits, `the second search reads from it (${JSON.stringify([c1, c2])})`);
+      // The setting went with the search's statements, not onto the connections (the embedded
+      // connection applies client settings as SET, which would stay for the statements after).
+      for (const reader of store.readers) {
+        const rs = await reader.query({ query: "SELECT getSetting('use_uncompressed_cache')", format: 'JSONCompactEachRow' });
+        assert.deepEqual(await rs.json(), [[false]]);
+      }
+      // Gets by id and searches by attribute or duration neither hit nor fill it.
+      for (let i = 0; i < 4; i++) assert.equal((await collect(store.getTraces([{ traceId: ids[i]! }], ctx))).flatMap(flatten).length, 2);
+      assert.equal((await collect(store.findTraces({ serviceName: 'cached', attributes: new Map([['user.id', 'u1']]), searchDepth: 10 }, ctx))).flatMap(flatten).length, 2);
+      assert.equal((await collect(store.findTraces({ serviceName: 'cached', durationMin: 0n, searchDepth: 10 }, ctx))).flatMap(flatten).length, 12);
+      assert.deepEqual(await counters(), c2);
+    });
+  });
+
   test('concurrent writes are gathered into few INSERTs', async () => {
     const store = newTestStore({ write: { ...testConfig().write, batch_timeout: '300ms' } });
     await withStore(store, async (s) => {

@@ -57,6 +57,18 @@ const BUCKET_TERMS = 4;
  * read again (see searchSpans).
  */
 const GUESS_MARGIN_MS = 500;
+
+/**
+ * The SETTINGS clause of the id queries and guessed span reads of a search by service, operation or
+ * span kind alone: the blocks they decompress stay in the engine's uncompressed cache (embedded:
+ * `uncompressed_cache_size`, 256 MiB by default; a server: its own setting, off by default) and the
+ * next such search takes them from there — they all read the newest granules (the newest traces of
+ * every service lie in the last seconds). Searches by attribute or duration and gets by id read
+ * granules spread over the range, where filling the cache cost more than it saved (an attribute
+ * search ~2.4 ms at 10M spans). A clause, not a client setting: the embedded connection applies
+ * those as `SET`, which would stay on the connection for the statements after.
+ */
+const CACHED = ' SETTINGS use_uncompressed_cache = 1';
 /** How long a selective search shape that matched fewer traces than asked is searched in one window. */
 const NARROW_TTL_MS = 10 * 60_000;
 /** How long a search's span-rate estimate is reused. */
@@ -241,11 +253,11 @@ export class ClickHouseStore implements TraceStore {
    * its bytes as they come, from a server or the embedded engine alike (`query` knows only text
    * formats).
    */
-  private async spans(decoder: RowDecoder, where: string, params: Record<string, unknown>, what: string): Promise<void> {
+  private async spans(decoder: RowDecoder, where: string, params: Record<string, unknown>, what: string, settings = ''): Promise<void> {
     try {
       const body = await this.read(async (client) => {
         const { stream } = await client.exec({
-          query: `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE ${where} FORMAT RowBinary`,
+          query: `SELECT ${SELECT_COLUMNS} FROM ${this.t(T.spans)} WHERE ${where}${settings} FORMAT RowBinary`,
           query_params: params,
           // A server that fails after it has begun to answer appends the error to the body, which
           // binary rows cannot tell from data: it buffers the answer and fails with a status instead
@@ -348,7 +360,7 @@ export class ClickHouseStore implements TraceStore {
       const found = await this.rows<[string, string, string]>(q.sql, q.params, 'find traces');
       const ids = found.map((r) => r[0]);
       const decoder = new RowDecoder();
-      if (found.length > 0) await this.searchSpans(found, ctx.tenant, decoder);
+      if (found.length > 0) await this.searchSpans(found, ctx.tenant, decoder, plan.settings);
       // In the window query's order (the latest matching span in the window, then id).
       const byId = toTraces(decoder.rows);
       const traces: Traces[] = [];
@@ -376,7 +388,7 @@ export class ClickHouseStore implements TraceStore {
     const sql =
       `SELECT TraceId, toUnixTimestamp64Milli(min(Timestamp)), toUnixTimestamp64Milli(max(Timestamp)) FROM ${this.t(T.spans)} WHERE ${plan.where} AND ${timeCond(this.timeKey, 'lo', 'hi', !w.first)}` +
       (seen.size > 0 ? ' AND TraceId NOT IN {seen:Array(String)}' : '') +
-      ' GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}';
+      ` GROUP BY TraceId ORDER BY max(Timestamp) DESC, TraceId LIMIT {n:UInt32}${plan.settings}`;
     return { sql, params: { ...plan.params, lo: nsParam(w.bottom), hi: nsParam(w.top), n: plan.depth - seen.size, seen: [...seen] } };
   }
 
@@ -411,7 +423,7 @@ export class ClickHouseStore implements TraceStore {
    * time; see `inlining` in client.ts for its parameters). At 10M spans this took ~3 ms off the ~24 ms a search
    * by service spends in the engine.
    */
-  private async searchSpans(found: readonly (readonly [string, string, string])[], tenant: string, decoder: RowDecoder): Promise<void> {
+  private async searchSpans(found: readonly (readonly [string, string, string])[], tenant: string, decoder: RowDecoder, settings: string): Promise<void> {
     const b = this.timeKey.seconds;
     const guess = new Map<string, readonly [string, number, number]>();
     for (const [id, first, last] of found) {
@@ -420,7 +432,7 @@ export class ClickHouseStore implements TraceStore {
       if (HEX_ID.test(id) && hi - lo <= PAIR_BUCKETS * b) guess.set(id, [id, lo, hi]);
     }
     const guessed = async (): Promise<void> => {
-      for (const cond of this.pairConds(guess.values())) await this.spans(decoder, `Tenant = {tenant:String} AND (${cond})`, { tenant }, 'find traces');
+      for (const cond of this.pairConds(guess.values())) await this.spans(decoder, `Tenant = {tenant:String} AND (${cond})`, { tenant }, 'find traces', settings);
     };
     // Both settle before anything else happens: no read is left writing into the decoder.
     const [ranges, read] = await Promise.allSettled([this.timeRanges(found.map((r) => r[0]), tenant, 'find traces'), guessed()]);
@@ -627,6 +639,7 @@ export class ClickHouseStore implements TraceStore {
       depth,
       where: where.join(' AND '),
       params,
+      settings: selective ? '' : CACHED,
       learn(found: number) {
         if (shape === undefined) return;
         if (found < depth) {
@@ -796,6 +809,8 @@ interface SearchPlan {
   /** Conditions on one span (Tenant included). */
   readonly where: string;
   readonly params: Record<string, unknown>;
+  /** The SETTINGS clause of the search's id queries and guessed span reads (see CACHED). */
+  readonly settings: string;
   windows(): Iterable<SearchWindow>;
   /** After a search that went through its windows: how many traces it found. */
   learn(found: number): void;

@@ -40,6 +40,12 @@ export function spoolDirOf(abs: string): string {
   return join(abs, 'skua_spool');
 }
 
+/**
+ * Embedded: the engine's cache of decompressed blocks, for reads with `use_uncompressed_cache`
+ * (a search's reads: see CACHED in clickhouse.ts). ClickHouse's own default is 0: no cache.
+ */
+export const DEFAULT_UNCOMPRESSED_CACHE_SIZE = 256 * 1024 * 1024;
+
 /** Embedded: connections for queries (see Connected.readers); a search uses up to two at once. */
 const EMBEDDED_READERS = 2;
 
@@ -94,44 +100,75 @@ function inlining<C extends object>(conn: C): C {
 interface EmbeddedSlot {
   path: string;
   refs: number;
+  /** The engine's server settings, given by the backend that opened the directory. */
+  cacheSize: number;
+  /**
+   * The first connection to the directory: it started the engine with its server settings
+   * (`connectionArgs`; chdb/connection cannot pass them) and is closed with the last user.
+   */
+  boot: { close(): void };
 }
 let slot: EmbeddedSlot | undefined;
 /** Set while the last user of a directory is closing: the engine must drain before another opens. */
 let draining: Promise<void> | undefined;
 
-async function connectEmbedded(path: string, settings: ClickHouseSettings): Promise<Connected> {
-  const abs = resolve(path);
-  if (slot && slot.path !== abs) {
-    throw new PermanentError(
-      `the embedded ClickHouse engine (chDB) holds one data directory per process: "${slot.path}" is open, so "${abs}" cannot be; ` +
-        'give every embedded backend the same path (they can differ by database)',
-    );
-  }
+async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: ClickHouseSettings): Promise<Connected> {
+  const abs = resolve(opts.path);
+  const cacheSize = opts.uncompressed_cache_size ?? DEFAULT_UNCOMPRESSED_CACHE_SIZE;
+  const refuse = (open: EmbeddedSlot): PermanentError | undefined =>
+    open.path !== abs
+      ? new PermanentError(
+          `the embedded ClickHouse engine (chDB) holds one data directory per process: "${open.path}" is open, so "${abs}" cannot be; ` +
+            'give every embedded backend the same path (they can differ by database)',
+        )
+      : open.cacheSize !== cacheSize
+        ? new PermanentError(
+            `the embedded ClickHouse engine (chDB) is one per process and already runs with uncompressed_cache_size ${open.cacheSize}: ` +
+              `give every embedded backend the same value (this one asks for ${cacheSize})`,
+          )
+        : undefined;
+  const refused = slot && refuse(slot);
+  if (refused) throw refused;
   if (draining) await draining;
   try {
     mkdirSync(abs, { recursive: true });
   } catch (err) {
     throw new PermanentError(`cannot create the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
   }
-  const [{ createClient }, { createChdbConnection }] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+  const [{ createClient }, { createChdbConnection }, { Session }] = await Promise.all([
+    import('@clickhouse/client'),
+    import('chdb/connection'),
+    import('chdb') as Promise<unknown> as Promise<{ Session: new (path: string, o: { connectionArgs: string[] }) => { close(): void } }>,
+  ]);
   // Re-check after the awaits: another backend may have taken the slot meanwhile.
-  if (slot && slot.path !== abs) return connectEmbedded(path, settings);
-  let connection;
-  try {
-    connection = createChdbConnection({ path: abs });
-  } catch (err) {
-    throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
-  }
+  if (slot && refuse(slot)) return connectEmbedded(opts, settings);
   const spoolDir = spoolDirOf(abs);
-  if (slot) slot.refs++;
-  else {
-    slot = { path: abs, refs: 1 };
+  let connection;
+  if (slot) {
+    try {
+      connection = createChdbConnection({ path: abs });
+    } catch (err) {
+      throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+    }
+    slot.refs++;
+  } else {
+    // The first connection starts the engine, with the server settings that are not query
+    // settings: the cache of decompressed blocks that reads with use_uncompressed_cache fill.
+    let boot: { close(): void } | undefined;
+    try {
+      boot = new Session(abs, { connectionArgs: [`--uncompressed_cache_size=${cacheSize}`] });
+      connection = createChdbConnection({ path: abs });
+    } catch (err) {
+      boot?.close();
+      throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+    }
+    slot = { path: abs, refs: 1, cacheSize, boot };
     // Files of INSERTs that a crash interrupted: their rows were never acknowledged.
     try {
       rmSync(spoolDir, { recursive: true, force: true });
       mkdirSync(spoolDir, { recursive: true });
     } catch (err) {
-      slot = undefined;
+      await closeAll([createClient({ connection: connection as never, log: QUIET })]).catch(() => undefined);
       throw new PermanentError(`cannot create "${spoolDir}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -172,7 +209,9 @@ async function closeAll(clients: readonly ClickHouseClient[]): Promise<void> {
     if (failed) throw failed.reason;
   } finally {
     if (slot && --slot.refs === 0) {
+      const boot = slot.boot;
       slot = undefined;
+      boot.close();
       draining = (async () => {
         const chdb = (await import('chdb')) as unknown as { drainPending?: () => Promise<void> };
         await chdb.drainPending?.();
@@ -259,7 +298,7 @@ export const BASE_SETTINGS: ClickHouseSettings = {
 };
 
 export async function connect(cfg: Config): Promise<Connected> {
-  return cfg.embedded ? connectEmbedded(cfg.embedded.path, BASE_SETTINGS) : connectServer(cfg, BASE_SETTINGS);
+  return cfg.embedded ? connectEmbedded(cfg.embedded, BASE_SETTINGS) : connectServer(cfg, BASE_SETTINGS);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ describe('clickhouse config', () => {
     assert.match(messages(parse({ embedded: { path: 'x' }, ttl: '7 days' })).join('\n'), /^ttl: expected a duration/m);
     assert.match(messages(parse({ embedded: { path: 'x' }, database: 'bad-name' })).join('\n'), /^database: /m);
     assert.match(messages(parse({ url: 'http://h:8123', tls: { cert_file: '/c.pem' } })).join('\n'), /^tls: cert_file and key_file go together/m);
+    assert.ok(parse({ embedded: { path: 'x', uncompressed_cache_size: 0 } }).success);
+    assert.match(messages(parse({ embedded: { path: 'x', uncompressed_cache_size: -1 } })).join('\n'), /^embedded\.uncompressed_cache_size: /m);
+    assert.match(messages(parse({ embedded: { path: 'x', uncompressed_cache_size: '1G' } })).join('\n'), /^embedded\.uncompressed_cache_size: /m);
   });
 
   test('unknown keys are errors (strict)', () => {

@@ -46,6 +46,12 @@ export const configSchema = z
       .object({
         /** Data directory of the embedded engine (created when missing). One per process. */
         path: z.string().min(1),
+        /**
+         * Bytes of decompressed column blocks the engine keeps for short reads (ClickHouse's server
+         * setting; default 256 MiB, 0 turns the cache off). One engine per process: every embedded
+         * backend must give the same value.
+         */
+        uncompressed_cache_size: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
