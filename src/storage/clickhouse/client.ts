@@ -168,7 +168,7 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
       rmSync(spoolDir, { recursive: true, force: true });
       mkdirSync(spoolDir, { recursive: true });
     } catch (err) {
-      await closeAll([createClient({ connection: connection as never, log: QUIET })]).catch(() => undefined);
+      await closeAll([connection]).catch(() => undefined);
       throw new PermanentError(`cannot create "${spoolDir}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -203,7 +203,7 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
  * Closes the clients of one embedded data directory (a failure to close one does not keep the
  * others open), then gives the directory up: the last user waits until the engine has drained.
  */
-async function closeAll(clients: readonly ClickHouseClient[]): Promise<void> {
+async function closeAll(clients: readonly { close(): Promise<void> }[]): Promise<void> {
   try {
     const failed = (await Promise.allSettled(clients.map((c) => c.close()))).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
