@@ -32,6 +32,7 @@ let exited: Promise<number | null> | undefined;
 let ports: { grpc: number; http: number; query: number; health: number; metrics: number };
 const output: string[] = [];
 const timings: Record<string, number> = {};
+let setupError: Error | undefined;
 
 async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -118,11 +119,18 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | undefine
 }
 
 describe('the packed package, installed as the image installs it', () => {
+  // A failing `before` cancels every test without printing why (node:test reports its error only on the
+  // suite, which a shortened CI log may cut off), so the setup's error is kept and each test raises it.
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'skua-package-'));
-    const [grpc, http, query, health, metrics] = await freePorts(5);
-    ports = { grpc: grpc!, http: http!, query: query!, health: health!, metrics: metrics! };
+    try {
+      await setUp();
+    } catch (err) {
+      setupError = err as Error;
+    }
+  });
 
+  async function setUp(): Promise<void> {
+    work = mkdtempSync(join(tmpdir(), 'skua-package-'));
     // npm pack runs `prepare` (npm run build) and writes only the tarball into `work`.
     await timed('npm pack (with build)', () => run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: REPO_ROOT }));
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -133,13 +141,23 @@ describe('the packed package, installed as the image installs it', () => {
     mkdirSync(app, { recursive: true });
     await run('tar', ['-xzf', join(work, tgz), '--strip-components=1', '-C', app], { cwd: work });
     copyFileSync(join(REPO_ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
+    // The install may fetch from the registry (what the npm cache lacks); a network failure is tried once more.
+    const install = (): Promise<void> => run('npm', ['install', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app });
     await timed('npm install --omit=dev (lockfile, npm cache)', () =>
-      run('npm', ['install', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app }),
+      install().catch((err: Error) => {
+        if (!/ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|ECONNREFUSED|socket hang up|network/i.test(err.message)) throw err;
+        output.push(`first npm install failed, trying again:\n${err.message}\n`);
+        return install();
+      }),
     );
     const bin = join(work, 'bin');
     mkdirSync(bin);
     symlinkSync(join(app, 'bin', 'skua.js'), join(bin, 'skua'));
 
+    // Ports are taken just before the start, not before the build and install: in those seconds other tests
+    // running beside this one could be given them.
+    const [grpc, http, query, health, metrics] = await freePorts(5);
+    ports = { grpc: grpc!, http: http!, query: query!, health: health!, metrics: metrics! };
     const cfg = join(work, 'collector.yaml');
     writeFileSync(cfg, config());
     const t0 = Date.now();
@@ -151,9 +169,17 @@ describe('the packed package, installed as the image installs it', () => {
     exited = new Promise((resolve) => skua!.once('exit', (code) => resolve(code)));
     skua.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     skua.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
-    await until('the installed skua is healthy (the image HEALTHCHECK passes)', 30_000, async () => ((await imageHealthcheck()) === 0 ? true : undefined));
+    const state = await until('the installed skua is healthy (the image HEALTHCHECK passes)', 60_000, async () =>
+      skua!.exitCode !== null ? 'exited' : (await imageHealthcheck()) === 0 ? 'healthy' : undefined,
+    );
+    if (state === 'exited') throw new Error(`the installed skua exited with ${String(skua.exitCode)}; output:\n${output.join('')}`);
     timings['start until healthy'] = Date.now() - t0;
-  });
+  }
+
+  /** Raises the setup's error (with the timings so far) in a test, where the report shows it. */
+  function ready(): void {
+    if (setupError) throw new Error(`setting up the installed package failed (timings so far, ms: ${JSON.stringify(timings)}):\n${setupError.message}`);
+  }
 
   after(async () => {
     if (skua && skua.exitCode === null) {
@@ -164,6 +190,7 @@ describe('the packed package, installed as the image installs it', () => {
   });
 
   test('the tarball holds the built CLI and no sources or tests', () => {
+    ready();
     const app = join(work, 'opt', 'skua');
     assert.ok(existsSync(join(app, 'bin', 'skua.js')));
     assert.ok(existsSync(join(app, 'dist', 'cli', 'main.js')));
@@ -178,6 +205,7 @@ describe('the packed package, installed as the image installs it', () => {
   });
 
   test('a span sent over OTLP/HTTP JSON is read back from /api/traces/{id}', async (t) => {
+    ready();
     const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const now = BigInt(Date.now()) * 1_000_000n;
     const body = {
@@ -206,6 +234,7 @@ describe('the packed package, installed as the image installs it', () => {
   });
 
   test('the installed package serves the UI at the query port', async () => {
+    ready();
     const r = await fetch(`http://127.0.0.1:${ports.query}/`);
     const text = await r.text();
     assert.equal(r.status, 200, `GET / answered ${r.status}: ${text.slice(0, 200)}`);
@@ -222,6 +251,7 @@ describe('the packed package, installed as the image installs it', () => {
   });
 
   test('SIGTERM stops it cleanly', async () => {
+    ready();
     skua!.kill('SIGTERM');
     const code = await Promise.race([exited!, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
     assert.equal(code, 0, `exit ${String(code)}; output:\n${output.join('')}`);

@@ -102,7 +102,7 @@ processors:
 exporters:
   jaeger_storage_exporter:
     trace_storage: mem
-${serviceSection({ extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'], processors: ['batch'], logLevel: 'info', metricsPort: metrics })}`;
+${serviceSection({ extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'], processors: ['batch'], logLevel: 'info', metricsPort: metrics! })}`;
   const file = join(dir, 'config.yaml');
   writeFileSync(file, config);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', file], {
