@@ -1,5 +1,5 @@
-// What the container image would contain, built and run without Docker: `npm pack` (which runs `prepare`, the
-// build), the tarball unpacked into an empty folder with the lockfile's production dependencies installed
+// What the container image would contain, built and run without Docker: `npm pack` in a copy of the checkout's
+// tracked files (pack runs `prepare`, the build), the tarball unpacked into an empty folder with the lockfile's production dependencies installed
 // (`npm install --omit=dev` with the lockfile, exactly as deploy/image/Dockerfile's runtime stage does, from
 // the npm cache), and that
 // installed `skua` started through a `skua` on PATH with `--config=FILE`, as the Operator starts the image. One
@@ -7,7 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,8 +131,21 @@ describe('the packed package, installed as the image installs it', () => {
 
   async function setUp(): Promise<void> {
     work = mkdtempSync(join(tmpdir(), 'skua-package-'));
+    // The build runs in a copy of the checkout's tracked files (node_modules linked), as a clean checkout
+    // builds: it cannot pick up files git does not hold, and it does not rewrite the checkout's dist/ and
+    // ui/dist while tests beside this one serve them.
+    const src = join(work, 'src');
+    await timed('copy of the tracked files', async () => {
+      const { stdout } = await execFileP('git', ['ls-files', '-z'], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
+      for (const f of stdout.split('\0').filter(Boolean)) {
+        if (!existsSync(join(REPO_ROOT, f))) continue; // deleted in the working tree
+        mkdirSync(dirname(join(src, f)), { recursive: true });
+        copyFileSync(join(REPO_ROOT, f), join(src, f));
+      }
+      symlinkSync(join(REPO_ROOT, 'node_modules'), join(src, 'node_modules'));
+    });
     // npm pack runs `prepare` (npm run build) and writes only the tarball into `work`.
-    await timed('npm pack (with build)', () => run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: REPO_ROOT }));
+    await timed('npm pack (with build)', () => run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: src }));
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
     assert.ok(tgz, 'npm pack wrote a tarball');
 
