@@ -1,9 +1,9 @@
-// What the container image would contain, built and run without Docker: `npm pack` in a copy of the checkout's
-// tracked files (pack runs `prepare`, the build), the tarball unpacked into an empty folder with the lockfile's production dependencies installed
-// (`npm install --omit=dev` with the lockfile, exactly as deploy/image/Dockerfile's runtime stage does, from
-// the npm cache), and that
-// installed `skua` started through a `skua` on PATH with `--config=FILE`, as the Operator starts the image. One
-// OTLP/HTTP JSON span goes in and is read back from the query API; then SIGTERM.
+// What the container image would contain, built and run without Docker: `npm pack` in a copy of the
+// checkout's tracked files (pack runs `prepare`, the build), the tarball unpacked into an empty folder with
+// the lockfile's production dependencies installed (`npm install --omit=dev` with the lockfile, exactly as
+// deploy/image/Dockerfile's runtime stage does, from the npm cache), and that installed `skua` started
+// through a `skua` on PATH with `--config=FILE`, as the Operator starts the image. One OTLP/HTTP JSON span
+// goes in and is read back from the query API; then SIGTERM.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
