@@ -134,18 +134,18 @@ describe('the packed package, installed as the image installs it', () => {
     // The build runs in a copy of the checkout's tracked files (node_modules linked), as a clean checkout
     // builds: it cannot pick up files git does not hold, and it does not rewrite the checkout's dist/ and
     // ui/dist while tests beside this one serve them.
-    const src = join(work, 'src');
+    const checkout = join(work, 'checkout');
     await timed('copy of the tracked files', async () => {
       const { stdout } = await execFileP('git', ['ls-files', '-z'], { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
       for (const f of stdout.split('\0').filter(Boolean)) {
         if (!existsSync(join(REPO_ROOT, f))) continue; // deleted in the working tree
-        mkdirSync(dirname(join(src, f)), { recursive: true });
-        copyFileSync(join(REPO_ROOT, f), join(src, f));
+        mkdirSync(dirname(join(checkout, f)), { recursive: true });
+        copyFileSync(join(REPO_ROOT, f), join(checkout, f));
       }
-      symlinkSync(join(REPO_ROOT, 'node_modules'), join(src, 'node_modules'));
+      symlinkSync(join(REPO_ROOT, 'node_modules'), join(checkout, 'node_modules'));
     });
     // npm pack runs `prepare` (npm run build) and writes only the tarball into `work`.
-    await timed('npm pack (with build)', () => run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: src }));
+    await timed('npm pack (with build)', () => run('npm', ['pack', '--pack-destination', work, '--no-audit', '--no-fund'], { cwd: checkout }));
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
     assert.ok(tgz, 'npm pack wrote a tarball');
 
