@@ -143,12 +143,14 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
   // Re-check after the awaits: another backend may have taken the slot meanwhile.
   if (slot && refuse(slot)) return connectEmbedded(opts, settings);
   const spoolDir = spoolDirOf(abs);
+  const cannotOpen = (err: unknown): PermanentError =>
+    new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
   let connection;
   if (slot) {
     try {
       connection = createChdbConnection({ path: abs });
     } catch (err) {
-      throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+      throw cannotOpen(err);
     }
     slot.refs++;
   } else {
@@ -160,7 +162,7 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
       connection = createChdbConnection({ path: abs });
     } catch (err) {
       boot?.close();
-      throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+      throw cannotOpen(err);
     }
     slot = { path: abs, refs: 1, cacheSize, boot };
     // Files of INSERTs that a crash interrupted: their rows were never acknowledged.
@@ -173,15 +175,14 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
     }
   }
   // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
-  const client = createClient({ connection: inlining(connection) as never, clickhouse_settings: settings, log: QUIET });
+  const clientOf = (conn: object): ClickHouseClient => createClient({ connection: inlining(conn) as never, clickhouse_settings: settings, log: QUIET });
+  const client = clientOf(connection);
   const readers: ClickHouseClient[] = [];
   try {
-    for (let i = 0; i < EMBEDDED_READERS; i++) {
-      readers.push(createClient({ connection: inlining(createChdbConnection({ path: abs })) as never, clickhouse_settings: settings, log: QUIET }));
-    }
+    for (let i = 0; i < EMBEDDED_READERS; i++) readers.push(clientOf(createChdbConnection({ path: abs })));
   } catch (err) {
     await closeAll([client, ...readers]).catch(() => undefined);
-    throw new PermanentError(`cannot open the embedded ClickHouse data directory "${abs}": ${(err as Error).message}`, { cause: err });
+    throw cannotOpen(err);
   }
   let closed = false;
   return {
