@@ -176,6 +176,19 @@ describe('clickhouse store', () => {
     });
   });
 
+  test('embedded connections start with their settings: 64-bit integers as JSON strings, no query profilers', async () => {
+    await withStore(newTestStore(), async (s) => {
+      for (const client of [s.clickhouse, ...s.readers]) {
+        const rs = await client.query({
+          query:
+            "SELECT getSetting('output_format_json_quote_64bit_integers'), getSetting('query_profiler_real_time_period_ns'), getSetting('query_profiler_cpu_time_period_ns'), toUInt64(18446744073709551615)",
+          format: 'JSONCompactEachRow',
+        });
+        assert.deepEqual(await rs.json(), [[true, 0, 0, '18446744073709551615']]);
+      }
+    });
+  });
+
   test('concurrent writes are gathered into few INSERTs', async () => {
     const store = newTestStore({ write: { ...testConfig().write, batch_timeout: '300ms' } });
     await withStore(store, async (s) => {

@@ -49,6 +49,20 @@ export const DEFAULT_UNCOMPRESSED_CACHE_SIZE = 256 * 1024 * 1024;
 /** Embedded: connections for queries (see Connected.readers); a search uses up to two at once. */
 const EMBEDDED_READERS = 2;
 
+/**
+ * Embedded: the `SET` statement each connection starts with: `settings` (what a server's client
+ * sends with every statement) and no sampling profilers. chDB turns a statement's settings into
+ * `SET` statements run before it (~0.2 ms each), and a `SET` stays on its connection; the query
+ * profilers start timers for every query's threads (~0.35 ms per query) for a `system.trace_log`
+ * that the embedded engine does not keep.
+ */
+function sessionSettings(settings: ClickHouseSettings): string {
+  const all: Record<string, unknown> = { ...settings, query_profiler_real_time_period_ns: 0, query_profiler_cpu_time_period_ns: 0 };
+  return `SET ${Object.entries(all)
+    .map(([k, v]) => `${k} = ${typeof v === 'string' ? sqlString(v) : Number(v)}`)
+    .join(', ')}`;
+}
+
 /** A ClickHouse string literal (see inlineParams). */
 function sqlString(s: string): string {
   return `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
@@ -174,12 +188,15 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
       throw new PermanentError(`cannot create "${spoolDir}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
     }
   }
-  // chdb types its connection against its own copy of @clickhouse/client-common: same shape.
-  const clientOf = (conn: object): ClickHouseClient => createClient({ connection: inlining(conn) as never, clickhouse_settings: settings, log: QUIET });
+  // chdb types its connection against its own copy of @clickhouse/client-common: same shape. The
+  // settings are set once per connection (sessionSettings), not sent with every statement.
+  const clientOf = (conn: object): ClickHouseClient => createClient({ connection: inlining(conn) as never, log: QUIET });
   const client = clientOf(connection);
   const readers: ClickHouseClient[] = [];
   try {
     for (let i = 0; i < EMBEDDED_READERS; i++) readers.push(clientOf(createChdbConnection({ path: abs })));
+    const set = sessionSettings(settings);
+    await Promise.all([client, ...readers].map((c) => c.command({ query: set })));
   } catch (err) {
     await closeAll([client, ...readers]).catch(() => undefined);
     throw cannotOpen(err);
