@@ -69,6 +69,9 @@ describe('clickhouse schema migrations', () => {
       assert.match(spansEngine!, /merge_selector_base = 40, min_parts_to_merge_at_once = 16/);
       const codecs = await rows<[string, string]>(s, `SELECT name, compression_codec FROM system.columns WHERE database = '${cfg.database}' AND table = '${T.traceIdTs}' AND name IN ('Start', 'End') ORDER BY name`);
       assert.deepEqual(codecs, [['End', 'CODEC(T64, ZSTD(1))'], ['Start', 'CODEC(T64, ZSTD(1))']]);
+      // Version 5: the lookup table keeps about a compressed block per granule.
+      const titsEngine = await scalar<string>(s, `SELECT engine_full FROM system.tables WHERE database = '${cfg.database}' AND name = '${T.traceIdTs}'`);
+      assert.match(titsEngine!, /min_compress_block_size = 8192, max_compress_block_size = 65536/);
     });
 
     const second = capture();

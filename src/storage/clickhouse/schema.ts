@@ -29,7 +29,7 @@ export interface SchemaOptions {
 }
 
 /** Latest schema version this code writes and reads. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const T = {
   spans: 'otel_traces',
@@ -276,6 +276,19 @@ export const MIGRATIONS: readonly Migration[] = [
         `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)}` +
           ' MODIFY COLUMN TraceId CODEC(ZSTD(3)), MODIFY COLUMN SpanId CODEC(ZSTD(3)), MODIFY COLUMN ResourceAttributes CODEC(ZSTD(3)),' +
           ' MODIFY COLUMN `Events.Timestamp` CODEC(Delta(8), ZSTD(1)), MODIFY COLUMN `Events.Attributes` CODEC(ZSTD(9))',
+      ];
+    },
+  },
+  {
+    version: 5,
+    description: 'trace id time ranges in smaller compressed blocks',
+    statements(o) {
+      return [
+        // A lookup of a few trace ids reads one granule per id and part, but decompresses the whole
+        // block holding it: with ClickHouse's default (blocks of at least 64 KiB) two to three
+        // granules of ids. A block per granule: 20 time ranges 6.0 instead of 7.9 ms at 10M spans,
+        // with the same size on disk (new parts on).
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.traceIdTs))}${onCluster(o)} MODIFY SETTING min_compress_block_size = 8192, max_compress_block_size = 65536`,
       ];
     },
   },
