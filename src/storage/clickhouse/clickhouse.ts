@@ -25,7 +25,7 @@ import { ttlSeconds, type Config } from './config.js';
 import { connect, describe, toStorageError, type Connected } from './client.js';
 import { migrate } from './migrate.js';
 import { ATTR_TOKENS, SECOND_KEY, T, storageTable, tableRef, timeKeyOf, type SchemaOptions, type TimeKey } from './schema.js';
-import { KIND_STRINGS, SELECT_COLUMNS, RowDecoder, groupRows, type DecodedRow } from './rows.js';
+import { KIND_STRINGS, SELECT_COLUMNS, RowDecoder, compactRows, groupRows, type DecodedRow } from './rows.js';
 import { BatchWriter } from './writer.js';
 import { version } from '../../service/version.js';
 
@@ -250,7 +250,7 @@ export class ClickHouseStore implements TraceStore {
     try {
       return await this.read(async (client) => {
         const rs = await client.query({ query, query_params: params, format: 'JSONCompactEachRow' });
-        return (await rs.json()) as R[];
+        return compactRows<R>(await rs.text());
       });
     } catch (err) {
       throw toStorageError(err, this.where, what);

@@ -5,9 +5,10 @@ import { encodeTraceRequestProto } from '../../pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../../pdata/proto-view.js';
 import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
-import { MAX_NS, RowDecoder, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
+import { MAX_NS, RowDecoder, compactRows, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
 import { encodeTraces } from './writer.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
+import { newTestStore, withStore } from './testutil.js';
 
 const text = (e: EncodedRows): string => Buffer.concat(e.body).toString();
 
@@ -282,5 +283,29 @@ describe('clickhouse row decoding (RowBinary)', () => {
     const good = row({});
     const bad = Buffer.concat([good.subarray(0, good.length - 6), array([int64(1n)]), array([]), array([]), array([]), array([]), array([]), array([])]);
     assert.throws(() => decode(bad), /events of unequal lengths/);
+  });
+});
+
+describe('clickhouse rows (JSONCompactEachRow answers)', () => {
+  test("rows as the engine writes them, with newlines, commas and brackets inside strings, and an empty answer", async () => {
+    await withStore(newTestStore(), async (s) => {
+      const rs = await s.clickhouse.query({
+        query: "SELECT number, concat('a\\nb,', toString(number), ']\\r\\t\"'), [number, 2], toUInt64(18446744073709551615) FROM numbers(3)",
+        format: 'JSONCompactEachRow',
+      });
+      assert.deepEqual(compactRows(await rs.text()), [0, 1, 2].map((i) => [String(i), `a\nb,${i}]\r\t"`, [String(i), '2'], '18446744073709551615']));
+      const none = await s.clickhouse.query({ query: 'SELECT 1 WHERE 0', format: 'JSONCompactEachRow' });
+      assert.deepEqual(compactRows(await none.text()), []);
+    });
+  });
+
+  test('an error a server appends to rows it has begun to send is raised with its code', () => {
+    const text = '["a",1]\n["b",2]\n__exception__\r\nxyzzy\r\nCode: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 25.11.1.1)\r\n42 xyzzy\r\n__exception__\r\n';
+    assert.throws(() => compactRows(text), (err: Error & { code?: string }) => {
+      assert.match(err.message, /unreadable rows in the answer, which ends: .*Code: 241\. DB::Exception: Memory limit \(total\) exceeded/s);
+      assert.equal(err.code, '241');
+      return true;
+    });
+    assert.throws(() => compactRows('["a",1]\n["b"'), (err: Error & { code?: string }) => err.code === undefined && /unreadable rows/.test(err.message));
   });
 });

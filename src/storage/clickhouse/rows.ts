@@ -634,6 +634,23 @@ interface ParsedExtra {
 }
 const NO_EXTRA: ParsedExtra = { x: {}, rKey: '', sKey: '' };
 
+/**
+ * The rows of a `JSONCompactEachRow` answer, parsed at once as an array of its lines (one row each:
+ * JSON strings hold no raw newline): the client's row-by-row parse took 0.72 instead of 0.30 ms for
+ * the 20 rows of a search's ids. A server that fails after it has begun to answer appends its error
+ * to the rows: that error is raised, with its ClickHouse code.
+ */
+export function compactRows<R>(text: string): R[] {
+  if (text === '') return [];
+  try {
+    return JSON.parse(`[${text.trimEnd().replaceAll('\n', ',')}]`) as R[];
+  } catch {
+    const tail = text.slice(-1000);
+    const code = /\bCode: (\d+)\./.exec(tail)?.[1];
+    throw Object.assign(new Error(`unreadable rows in the answer, which ends: ${tail.trim()}`), code !== undefined ? { code } : {});
+  }
+}
+
 /** The error of an answer that is not the RowBinary of SELECT_COLUMNS. */
 function malformed(what: string, at: number): Error {
   return new Error(`malformed RowBinary answer: ${what} at byte ${at}`);
