@@ -287,7 +287,7 @@ describe('clickhouse row decoding (RowBinary)', () => {
 });
 
 describe('clickhouse rows (JSONCompactEachRow answers)', () => {
-  test("rows as the engine writes them, with newlines, commas and brackets inside strings, and an empty answer", async () => {
+  test('rows as the engine writes them, with newlines, commas and brackets inside strings, and an empty answer', async () => {
     await withStore(newTestStore(), async (s) => {
       const rs = await s.clickhouse.query({
         query: "SELECT number, concat('a\\nb,', toString(number), ']\\r\\t\"'), [number, 2], toUInt64(18446744073709551615) FROM numbers(3)",
