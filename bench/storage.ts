@@ -15,8 +15,9 @@
  *    the compression ratio is the OTLP protobuf bytes sent / bytes on disk.
  * 4. Queries: Skua restarts on the same directory (a restart must reopen everything) and the
  *    Jaeger HTTP API is timed: get trace by id, search by service, service + minDuration, by
- *    attribute (no service), all filters; p50/p95 over `--queries` requests each, after 10
- *    requests of the kind over the first half of the data (they warm the code, not the caches).
+ *    attribute (no service), all filters, and the services list (the floor of any request);
+ *    p50/p95 over `--queries` requests each, the kinds taking turns, after 10 requests of each
+ *    kind over the first half of the data (they warm the code, not the caches).
  * 5. Event-loop lag: in this process, a store on a fresh database takes big writes and a big
  *    query while a timer measures how late the event loop runs.
  */
