@@ -415,27 +415,26 @@ async function timeQueries(skua: Skua, facts: StoredFacts, n: number): Promise<Q
   try {
     for (const k of kinds) for (let i = 0; i < WARM_UP; i++) await httpGet(k.url(1000 + i, warmWindow), agent);
     // The kinds take turns, so that a slow minute of the host falls on all of them alike.
-    const times = kinds.map((): number[] => []);
-    const items = kinds.map(() => 0);
+    const timed = kinds.map((k) => ({ ...k, times: [] as number[], items: 0 }));
     for (let i = 0; i < n; i++) {
-      for (const [j, k] of kinds.entries()) {
+      for (const k of timed) {
         const url = k.url(i);
         const s = performance.now();
         const r = await httpGet(url, agent);
         if (r.status !== 200) throw new Error(`${k.name}: ${url} answered ${r.status}: ${r.body.toString('utf8').slice(0, 500)}`);
         const body = JSON.parse(r.body.toString('utf8')) as { data?: unknown[] };
-        times[j]!.push(performance.now() - s);
-        items[j]! += body.data?.length ?? 0;
+        k.times.push(performance.now() - s);
+        k.items += body.data?.length ?? 0;
       }
     }
-    for (const [j, k] of kinds.entries()) {
-      const t = times[j]!.sort((a, b) => a - b);
+    for (const { name, times, items } of timed) {
+      times.sort((a, b) => a - b);
       out.push({
-        name: k.name,
-        p50: t[Math.floor(n * 0.5)]!,
-        p95: t[Math.min(n - 1, Math.floor(n * 0.95))]!,
-        mean: t.reduce((a, b) => a + b, 0) / n,
-        avgTraces: items[j]! / n,
+        name,
+        p50: times[Math.floor(n * 0.5)]!,
+        p95: times[Math.min(n - 1, Math.floor(n * 0.95))]!,
+        mean: times.reduce((a, b) => a + b, 0) / n,
+        avgTraces: items / n,
         n,
       });
     }
