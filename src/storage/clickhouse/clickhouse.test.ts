@@ -63,6 +63,24 @@ describe('clickhouse store', () => {
     });
   });
 
+  test('rows in the statement (the form a server gets) round-trip exactly, odd values included', async () => {
+    await withStore(newTestStore(), async (store) => {
+      const t0 = baseTime();
+      const rs = [
+        ...generateResourceSpans({ spans: 60, everything: true, seed: 11, services: 3, baseNanos: t0 }),
+        makeResourceSpans({ service: 'svc $$ "q"' }, [
+          makeSpan({ traceId: newTraceId(), name: 'naïve $$ \\ "name"\n\u0000', start: t0, attributes: [str('k$', 'v$$\t'), str('ключ', '值 😀'), int('big', -(2n ** 63n))] }),
+        ]),
+      ];
+      const rows = encodeRows(rs, '', newDictionaries());
+      await store.clickhouse.command({ query: insertSql(store.database, rows), clickhouse_settings: { max_query_size: '100000000' } });
+      const ids = [...new Set(rs.flatMap((r) => r.scopeSpans.flatMap((ss) => ss.spans.map((sp) => sp.traceId))))];
+      const got = await collect(store.getTraces(ids.map((traceId) => ({ traceId })), ctx));
+      assert.equal(got.length, ids.length);
+      assert.equal(canon(Traces.merge(got)), canon(Traces.fromResourceSpans(rs)));
+    });
+  });
+
   test('a restart reopens the data', async () => {
     const cfg = testConfig();
     const t0 = baseTime();
@@ -298,7 +316,7 @@ describe('clickhouse store', () => {
       const spool = spoolDirOf(testDataDir());
       const write = () => s.writeTraces(traces(makeResourceSpans({ service: 'x' }, [makeSpan({ traceId: newTraceId(), start: baseTime() })])), ctx);
       await write();
-      assert.match(inserts[0]!, /FROM file\('[^']*skua_spool\/[0-9a-f-]{36}\.jsonl', JSONCompactEachRow/);
+      assert.match(inserts[0]!, /FROM file\('[^']*skua_spool\/[0-9a-f-]{36}\.bin', RowBinary/);
       assert.deepEqual(readdirSync(spool), [], 'the spool file is removed after the INSERT');
       // The file vanishes before the engine reads it: the retry carries the rows in the statement.
       loseFile = true;

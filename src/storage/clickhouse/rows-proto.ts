@@ -1,16 +1,17 @@
 /**
- * The fast path of the row encoding: rows written byte by byte straight from the protobuf bytes of
- * a decoded request (`ProtoTraces`), without materialising the object model and without making a
- * JS string per value (plain ASCII values and ids are copied; only unusual values take the general
- * path). It writes exactly what `encodeRows` (rows.ts) writes for the same spans: rows.test.ts
- * checks that byte for byte.
+ * The fast path of the row encoding: RowBinary rows written byte by byte straight from the
+ * protobuf bytes of a decoded request (`ProtoTraces`), without materialising the object model and
+ * without making a JS string per value (ASCII values are copied, ids written as hex; only unusual
+ * values, events and links take the general path). It writes exactly what `encodeRows` (rows.ts)
+ * writes for the same spans: rows.test.ts checks that byte for byte.
  */
-import type { AnyValue } from '../../pdata/model.js';
+import type { AnyValue, SpanEvent, SpanLink } from '../../pdata/model.js';
 import type { ProtoTraces, SpanTable } from '../../pdata/proto-view.js';
 import { readAnyValue, readEvent, readLink } from '../../pdata/proto-view.js';
 import { Reader, WIRE_I32, WIRE_LEN, WIRE_VARINT, DecodeError, utf8 } from '../../pdata/wire.js';
 import { anyValueString } from '../../pdata/values.js';
-import { EMPTY_KEYSET, MAX_NS, encodeAttrs, js, jsKey, noteKeys, ownerJsonOf, typeJson, type Dictionaries } from './rows.js';
+import { EMPTY_KEYSET, MAX_NS, js, jsKey, noteKeys, ownerJsonOf, typeJson, writeEventsLinks, type Dictionaries } from './rows.js';
+import { BinOut } from './rowbinary.js';
 
 const ROW_WORDS = 14;
 const F_OFF = 0;
@@ -39,125 +40,6 @@ export interface RowSink {
   readonly owners: Map<number, string>;
   readonly keysets: Map<number, string>;
   readonly attrKeys: Set<string>;
-}
-
-// ------------------------------------------------------------------------------------------------
-// A growing byte buffer
-// ------------------------------------------------------------------------------------------------
-
-const HEXB = new Uint8Array(512);
-for (let i = 0; i < 256; i++) {
-  const h = i.toString(16).padStart(2, '0');
-  HEXB[i * 2] = h.charCodeAt(0);
-  HEXB[i * 2 + 1] = h.charCodeAt(1);
-}
-
-class Out {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(4096, size));
-  }
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.pos);
-    this.buf = nb;
-  }
-  byte(c: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = c;
-  }
-  /** A string known to be ASCII. */
-  ascii(s: string): void {
-    const n = s.length;
-    this.ensure(n);
-    if (n > 32) {
-      this.pos += this.buf.write(s, this.pos, 'latin1');
-      return;
-    }
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
-  }
-  /** A non-negative integer below 2^53, in decimal. */
-  uint(n: number): void {
-    this.ensure(16);
-    const b = this.buf;
-    if (n < 10) {
-      b[this.pos++] = 48 + n;
-      return;
-    }
-    let digits = 1;
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    while (n >= 10) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
-    }
-    b[--p] = 48 + n;
-  }
-  /** The unsigned 64-bit hi:lo in decimal, exactly, without BigInt. */
-  u64(hi: number, lo: number): void {
-    if (hi < 0x200000) {
-      this.uint(hi * 4294967296 + lo);
-      return;
-    }
-    const hh = hi >>> 16;
-    const hl = hi & 0xffff;
-    // hi·2^32 + lo = 1e9·(hh·281474 + hl·4) + (hh·976710656 + hl·294967296 + lo)
-    const rem = hh * 976710656 + hl * 294967296 + lo;
-    this.uint(hh * 281474 + hl * 4 + Math.floor(rem / 1e9));
-    // the low nine digits, zero-padded
-    this.ensure(9);
-    const b = this.buf;
-    let low = rem % 1e9;
-    for (let i = this.pos + 8; i >= this.pos; i--) {
-      const q = Math.floor(low / 10);
-      b[i] = 48 + (low - q * 10);
-      low = q;
-    }
-    this.pos += 9;
-  }
-  /** Any string, as UTF-8. */
-  str(s: string): void {
-    this.ensure(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-  hex(src: Uint8Array, off: number, n: number): void {
-    this.ensure(n * 2);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = off; i < off + n; i++) {
-      const c = src[i]! * 2;
-      b[p++] = HEXB[c]!;
-      b[p++] = HEXB[c + 1]!;
-    }
-    this.pos = p;
-  }
-  /** A JSON string of the UTF-8 bytes src[s, e), heredoc-safe (no '$'); as js(utf8(...)) would write it. */
-  jsonBytes(src: Uint8Array, s: number, e: number): void {
-    // Copied while checked (one pass, no views); anything to escape restarts on the general path.
-    this.ensure(e - s + 2);
-    const b = this.buf;
-    let p = this.pos;
-    b[p++] = 0x22;
-    for (let i = s; i < e; i++) {
-      const c = src[i]!;
-      if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x24 || c >= 0x7f) {
-        this.str(js(utf8(src, s, e)));
-        return;
-      }
-      b[p++] = c;
-    }
-    b[p++] = 0x22;
-    this.pos = p;
-  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -287,15 +169,15 @@ function fnv2(h: number, src: Uint8Array, s: number, e: number): number {
 /** Encodes the spans of a ProtoTraces view into `out`. */
 export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dictionaries, sink: RowSink): void {
   const t = p.table;
-  const prefixes = new Map<number, string>();
+  const ownerIds = new Map<number, number>();
   const n = p.rows === null ? t.n : p.rows.length;
-  const out = new Out(t.buf.length + n * 64);
+  const out = new BinOut(t.buf.length + n * 32);
   const reader = new Reader(t.buf, 0, 0);
   for (let i = 0; i < n; i++) {
     const row = p.rows === null ? i : p.rows[i]!;
     const sc = t.rows[row * ROW_WORDS + F_SCOPE]!;
-    let prefix = prefixes.get(sc);
-    if (prefix === undefined) {
+    let owner = ownerIds.get(sc);
+    if (owner === undefined) {
       const scope = t.scopes[sc]!;
       const res = t.resources[scope.resource]!;
       const resource = t.resource(scope.resource);
@@ -303,13 +185,11 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
       noteKeys(sink.attrKeys, 'resource', resource.attributes);
       noteKeys(sink.attrKeys, 'scope', sco.attributes);
       const ownerJson = ownerJsonOf(tenantJson, resource, res.schemaUrl, sco, scope.schemaUrl);
-      const id = dicts.owners.id(ownerJson);
-      sink.owners.set(id, ownerJson);
-      prefix = '[' + id + ',';
-      prefixes.set(sc, prefix);
+      owner = dicts.owners.id(ownerJson);
+      sink.owners.set(owner, ownerJson);
+      ownerIds.set(sc, owner);
     }
-    out.ascii(prefix);
-    encodeProtoSpan(t, row, reader, out, dicts, sink.keysets, sink.attrKeys);
+    encodeProtoSpan(t, row, owner, reader, out, dicts, sink.keysets, sink.attrKeys);
   }
   // The rows wait in the writer's queue until their INSERT: keep only their bytes, not the slack
   // of a buffer sized for the worst case.
@@ -322,8 +202,9 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
 function encodeProtoSpan(
   t: SpanTable,
   row: number,
+  owner: number,
   r: Reader,
-  out: Out,
+  out: BinOut,
   dicts: Dictionaries,
   keysets: Map<number, string>,
   attrKeys: Set<string>,
@@ -348,21 +229,8 @@ function encodeProtoSpan(
   let h1 = 0x811c9dc5;
   let h2 = 0x12345678;
   let complexAt = '';
-  let events: string | undefined;
-  let evx = '';
-  let anyEvx = false;
-  let ne = 0;
-  let evTs = '[';
-  let evNames = '[';
-  let evAttrs = '[';
-  let links: string | undefined;
-  let lkx = '';
-  let anyLkx = false;
-  let nl = 0;
-  let lkTids = '[';
-  let lkSids = '[';
-  let lkStates = '[';
-  let lkAttrs = '[';
+  let events: SpanEvent[] | undefined;
+  let links: SpanLink[] | undefined;
 
   while (r.pos < r.end) {
     const tag = r.uint32();
@@ -437,25 +305,21 @@ function encodeProtoSpan(
           }
           kOff[na] = ko;
           kLen[na] = ke - ko;
-          if (na > 0) vals.byte(0x2c);
           let tagCode = TAG_STRING;
-          if (isStr) vals.jsonBytes(buf, so, se);
+          if (isStr) vals.bytes(buf, so, se);
           else if (small >= 0) {
             tagCode = smallTag;
-            vals.ascii(smallTag === TAG_BOOL ? (small !== 0 ? '"true"' : '"false"') : '"' + small + '"');
-          } else if ('stringValue' in value) vals.str(js(value.stringValue));
+            vals.str(smallTag === TAG_BOOL ? (small !== 0 ? 'true' : 'false') : String(small));
+          } else if ('stringValue' in value) vals.str(value.stringValue);
           else {
             const s = anyValueString(value);
             const ty = typeJson(value, s);
+            vals.str(s);
             if (ty.length === 3) {
-              // bool, int, double, base64, empty: their string forms need no escaping
+              // bool, int, double, base64, empty: a one-letter type in the key set
               tagCode = TAG_LETTERS.indexOf(ty[1]!);
-              vals.byte(0x22);
-              vals.ascii(s);
-              vals.byte(0x22);
             } else {
               tagCode = TAG_COMPLEX;
-              vals.str(js(s));
               complexAt += (complexAt === '' ? '' : ',') + jsKey(utf8(buf, ko, ke)) + ':' + ty;
             }
           }
@@ -476,27 +340,8 @@ function encodeProtoSpan(
       case 11:
         if (wt === WIRE_LEN) {
           const e = r.lenEnd();
-          const ev = readEvent(r, e);
+          (events ??= []).push(readEvent(r, e));
           r.pos = e;
-          let time = ev.timeUnixNano;
-          const name = ev.name;
-          const attrs = ev.attributes;
-          const dropped = ev.droppedAttributesCount;
-          const sep = ne > 0 ? ',' : '';
-          let ix = '';
-          if (time > MAX_NS) {
-            ix += '"x":"' + time + '"';
-            time = MAX_NS;
-          }
-          evTs += sep + '"' + time + '"';
-          evNames += sep + js(name);
-          const a = encodeAttrs(attrs);
-          evAttrs += sep + a.json;
-          if (dropped) ix += (ix ? ',' : '') + '"d":' + dropped;
-          if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
-          if (ix) anyEvx = true;
-          evx += sep + (ix ? '{' + ix + '}' : '0');
-          ne++;
           continue;
         }
         break;
@@ -511,21 +356,8 @@ function encodeProtoSpan(
           const e = r.lenEnd();
           const lk = readLink(r, e);
           r.pos = e;
-          const { traceId: tid, spanId: sid, traceState: state, attributes: attrs, droppedAttributesCount: dropped, flags: lflags } = lk;
-          const sep = nl > 0 ? ',' : '';
-          lkTids += sep + js(tid);
-          lkSids += sep + js(sid);
-          noteKeys(attrKeys, 'link', attrs);
-          lkStates += sep + js(state);
-          const a = encodeAttrs(attrs);
-          lkAttrs += sep + a.json;
-          let ix = '';
-          if (dropped) ix += '"d":' + dropped;
-          if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
-          if (lflags) ix += (ix ? ',' : '') + '"f":' + lflags;
-          if (ix) anyLkx = true;
-          lkx += sep + (ix ? '{' + ix + '}' : '0');
-          nl++;
+          noteKeys(attrKeys, 'link', lk.attributes);
+          (links ??= []).push(lk);
           continue;
         }
         break;
@@ -562,8 +394,6 @@ function encodeProtoSpan(
     }
     r.skip(wt);
   }
-  if (ne > 0) events = evTs + '],' + evNames + '],' + evAttrs + ']';
-  if (nl > 0) links = lkTids + '],' + lkSids + '],' + lkStates + '],' + lkAttrs + ']';
 
   let x = '';
   if (droppedAttrs) x += ',"ad":' + droppedAttrs;
@@ -584,8 +414,8 @@ function encodeProtoSpan(
   const eHi = rw[base + F_END_HI]!;
   const eLo = rw[base + F_END_LO]!;
   // The plain case is written as digits (below); the rest as strings made with BigInt.
-  let start: string | undefined;
-  let dur: string | undefined;
+  let start: bigint | undefined;
+  let dur: bigint | undefined;
   const plain = sHi < 0x80000000 && (eHi > sHi || (eHi === sHi && eLo >= sLo)) && eHi - sHi < 0x200000;
   if (!plain) {
     let s = (BigInt(sHi) << 32n) | BigInt(sLo);
@@ -600,8 +430,8 @@ function encodeProtoSpan(
       x += ',"x":"' + end + '"';
       d = d < 0n ? 0n : MAX_NS;
     }
-    start = s.toString();
-    dur = d.toString();
+    start = s;
+    dur = d;
   }
   let k = 0;
   const complex = complexAt !== '';
@@ -618,60 +448,34 @@ function encodeProtoSpan(
   } else if (!keysets.has(0)) {
     keysets.set(0, EMPTY_KEYSET);
   }
-  if (anyEvx) x += ',"ev":[' + evx + ']';
-  if (anyLkx) x += ',"lk":[' + lkx + ']';
 
-  // [o, k, f, "ts", "tid", "sid", "pid", tst, name, kind, "dur", [vals], sc, sm, events…, links…, x]
-  out.uint(k);
-  out.byte(0x2c);
-  out.uint(flags >>> 0);
-  out.ascii(',"');
+  // o, k, f, ts, tid, sid, pid, tst, name, kind, dur, av, sc, sm, events…, links…, x
+  out.u32(owner);
+  out.u32(k);
+  out.u32(flags >>> 0);
   if (start === undefined) out.u64(sHi, sLo);
-  else out.ascii(start);
-  out.ascii('","');
+  else out.big(start);
   out.hex(buf, rw[base + F_TID]!, 16);
-  out.ascii('","');
   out.hex(buf, rw[base + F_SID]!, 8);
-  out.ascii('","');
   const pid = rw[base + F_PID]!;
   if (pid !== 0) out.hex(buf, pid, 8);
-  out.ascii('",');
-  if (traceStateOff < 0 || traceStateEnd === traceStateOff) out.ascii('""');
-  else out.jsonBytes(buf, traceStateOff, traceStateEnd);
-  out.byte(0x2c);
+  else out.u8(0);
+  if (traceStateOff < 0) out.u8(0);
+  else out.bytes(buf, traceStateOff, traceStateEnd);
   const nameOff = rw[base + F_NAME]!;
-  out.jsonBytes(buf, nameOff, nameOff + rw[base + F_NAMELEN]!);
-  out.byte(0x2c);
-  out.uint(kind);
-  out.ascii(',"');
-  if (dur === undefined) out.uint((eHi - sHi) * 4294967296 + (eLo - sLo));
-  else out.ascii(dur);
-  out.ascii('",[');
-  out.ensure(vals.pos);
-  if (vals.pos < 256) {
-    const from = vals.buf;
-    const to = out.buf;
-    let p = out.pos;
-    for (let i = 0; i < vals.pos; i++) to[p++] = from[i]!;
-  } else vals.buf.copy(out.buf, out.pos, 0, vals.pos);
-  out.pos += vals.pos;
-  out.ascii('],');
-  out.uint(code);
-  out.byte(0x2c);
-  if (msgOff < 0 || msgEnd === msgOff) out.ascii('""');
-  else out.jsonBytes(buf, msgOff, msgEnd);
-  out.byte(0x2c);
-  out.str(events ?? '[],[],[]');
-  out.byte(0x2c);
-  out.str(links ?? '[],[],[],[]');
-  out.byte(0x2c);
-  if (x === '') out.ascii('""]\n');
-  else {
-    out.str(js(x.slice(1)));
-    out.ascii(']\n');
-  }
+  out.bytes(buf, nameOff, nameOff + rw[base + F_NAMELEN]!);
+  out.u8(kind);
+  if (dur === undefined) out.u64(eHi - sHi - (eLo < sLo ? 1 : 0), (eLo - sLo) >>> 0);
+  else out.big(dur);
+  out.len(na);
+  out.raw(vals);
+  out.u8(code);
+  if (msgOff < 0) out.u8(0);
+  else out.bytes(buf, msgOff, msgEnd);
+  x += writeEventsLinks(out, events, links);
+  out.str(x === '' ? '' : x.slice(1));
 }
 
-const valsOut = new Out(4096);
+const valsOut = new BinOut(4096);
 
 

@@ -5,19 +5,22 @@ import { encodeTraceRequestProto } from '../../pdata/proto-encode.js';
 import { decodeTraceRequestProto } from '../../pdata/proto-view.js';
 import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
-import { MAX_NS, RowDecoder, compactRows, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
+import { MAX_NS, ROW_STRUCTURE, RowDecoder, compactRows, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
 import { encodeTraces } from './writer.js';
+import { parseStructure, rowBinaryToJson } from './rowbinary.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
 import { newTestStore, withStore } from './testutil.js';
 
-const text = (e: EncodedRows): string => Buffer.concat(e.body).toString();
+const body = (e: EncodedRows): Buffer => Buffer.concat(e.body);
+/** The rows as the statement form carries them (JSONCompactEachRow lines). */
+const text = (e: EncodedRows): string => rowBinaryToJson(body(e), parseStructure(ROW_STRUCTURE));
 
 function sameRows(rs: ResourceSpans[], tenant: string): void {
   const a = encodeRows(rs, tenant, newDictionaries());
   const b = encodeTraces(decodeTraceRequestProto(encodeTraceRequestProto(rs)).traces, tenant, newDictionaries());
   assert.equal(b.rows, a.rows);
-  assert.equal(text(b), text(a));
-  assert.equal(b.bytes, Buffer.concat(b.body).length);
+  assert.deepEqual(body(b), body(a));
+  assert.equal(b.bytes, body(b).length);
   assert.deepEqual([...b.owners], [...a.owners]);
   assert.deepEqual([...b.keysets], [...a.keysets]);
   assert.deepEqual([...b.attrKeys].sort(), [...a.attrKeys].sort());
@@ -71,8 +74,9 @@ describe('clickhouse row encoding', () => {
       ]),
     ];
     sameRows(rs, '');
-    const body = text(encodeRows(rs, '', newDictionaries()));
-    assert.ok(!body.includes('$'), 'no raw $ (the rows travel inside a $$ heredoc)');
+    const json = text(encodeRows(rs, '', newDictionaries()));
+    assert.ok(!json.includes('$'), 'no raw $ in the statement form (the rows travel inside a $$ heredoc)');
+    assert.equal(compactRows<unknown[]>(json).length, rs[0]!.scopeSpans[0]!.spans.length);
   });
 
   test('times and durations around the digit writer\'s bounds', () => {
@@ -81,6 +85,22 @@ describe('clickhouse row encoding', () => {
     const durations = [0n, 1n, 999_999_999n, 1_000_000_000n, 2n ** 53n - 1n];
     const spans = starts.flatMap((start) => durations.map((duration) => makeSpan({ traceId, start, duration })));
     sameRows([makeResourceSpans({ service: 'digits' }, spans)], '');
+  });
+
+  test('the statement form reads back every column type of the rows, and refuses truncated rows', () => {
+    const types = parseStructure('a UInt8, b UInt32, c Int64, d UInt64, e String, f Array(String), g Array(Map(String, String))');
+    const row = Buffer.from([
+      ...[255],
+      ...[1, 2, 0, 0],
+      ...[0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+      ...[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+      ...[3, 0x24, 0x22, 0x0a],
+      ...[2, 1, 0x61, 0],
+      ...[1, 1, 1, 0x6b, 2, 0xc3, 0xa9],
+    ]);
+    assert.equal(rowBinaryToJson(Buffer.concat([row, row]), types), '[255,513,"-2","18446744073709551615","\\u0024\\"\\n",["a",""],[{"k":"é"}]]\n'.repeat(2));
+    for (const cut of [1, 5, 20, row.length - 1]) assert.throws(() => rowBinaryToJson(row.subarray(0, cut), types), /truncated RowBinary rows/);
+    assert.throws(() => parseStructure('a Float64'), /unsupported RowBinary type/);
   });
 
   test('encodeTraces merges parts of both kinds', () => {

@@ -8,8 +8,8 @@
  * typed value), flags, dropped counts, out-of-range kinds/status codes, times beyond DateTime64.
  * A row decodes back into exactly the span that was written.
  *
- * Write format (see docs/storage.md, "Write path"): ClickHouse parses JSON at a fixed cost per byte,
- * so a row carries only what is span-specific. The resource and scope of a span (often 1 KB of
+ * Write format (see docs/storage.md, "Write path"): RowBinary rows (rowbinary.ts) that carry only
+ * what is span-specific. The resource and scope of a span (often 1 KB of
  * attributes, the same for thousands of spans) are an "owner" sent once per INSERT; rows refer to
  * their owner by id, and the INSERT … SELECT expands it.
  */
@@ -30,6 +30,7 @@ import type {
 } from '../../pdata/model.js';
 import { anyValueString } from '../../pdata/values.js';
 import { PermanentError } from '../../component/errors.js';
+import { BinOut } from './rowbinary.js';
 
 /** The Collector exporter's SpanKind / StatusCode strings (pdata's `String()`). */
 export const KIND_STRINGS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
@@ -311,7 +312,7 @@ function checkId(id: string, len: number, what: string): void {
 }
 
 /**
- * The input structure of the rows (JSONCompactEachRow) of one INSERT: owner id, key set id,
+ * The structure of the rows (RowBinary) of one INSERT: owner id, key set id,
  * flags, start ns, ids, trace state, name, kind, duration ns, attribute values, status, events,
  * links, and the rest of Extra (without braces).
  */
@@ -342,8 +343,8 @@ export const ROW_STRUCTURE = [
 
 export interface EncodedRows {
   /**
-   * JSONCompactEachRow lines, each ending with '\n' (heredoc-safe), as UTF-8 bytes in chunks: the
-   * embedded engine reads them from a file, so they never become one JS string there.
+   * RowBinary rows of ROW_STRUCTURE, in chunks: the embedded engine reads them from a file as they
+   * are; the statement form turns them into JSON text (`rowBinaryToJson`).
    */
   readonly body: readonly Buffer[];
   /** Bytes in `body`. */
@@ -370,7 +371,7 @@ export function noteKeys(into: Set<string>, source: 'resource' | 'scope' | 'link
  * on data that cannot be stored (malformed ids).
  */
 export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: Dictionaries): EncodedRows {
-  let body = '';
+  const out = new BinOut(4096);
   let rows = 0;
   const owners = new Map<number, string>();
   const keysets = new Map<number, string>();
@@ -384,24 +385,30 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
       const ownerJson = ownerJsonOf(tenantJson, r.resource, r.schemaUrl, ss.scope, ss.schemaUrl);
       const id = dicts.owners.id(ownerJson);
       owners.set(id, ownerJson);
-      const prefix = '[' + id + ',';
       for (const span of ss.spans) {
-        body += encodeSpan(span, prefix, dicts.keysets, keysets);
+        encodeSpan(out, span, id, dicts.keysets, keysets);
         for (const l of span.links) noteKeys(attrKeys, 'link', l.attributes);
         rows++;
       }
     }
   }
-  const bytes = Buffer.from(body);
+  const bytes = Buffer.from(out.buf.subarray(0, out.pos));
   return { body: [bytes], bytes: bytes.length, rows, owners, keysets, attrKeys };
 }
 
 export const EMPTY_KEYSET = '[[],""]';
 
-function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<number, string>): string {
+/** Scratch for the attribute values of one span (written before the row, which starts with the key set id). */
+const valsOut = new BinOut(4096);
+
+function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keysets: Map<number, string>): void {
   checkId(s.traceId, 32, 'trace id');
   checkId(s.spanId, 16, 'span id');
   if (s.parentSpanId !== '') checkId(s.parentSpanId, 16, 'parent span id');
+  for (const l of s.links) {
+    checkId(l.traceId, 32, 'link trace id');
+    checkId(l.spanId, 16, 'link span id');
+  }
   let x = '';
   if (s.droppedAttributesCount) x += ',"ad":' + s.droppedAttributesCount;
   if (s.droppedEventsCount) x += ',"ed":' + s.droppedEventsCount;
@@ -428,10 +435,11 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
     dur = dur < 0n ? 0n : MAX_NS;
   }
 
-  // Attributes: values here, keys (and simple types) in the key set.
+  // Attributes: values in the row, keys (and simple types) in the key set.
   const attrs = s.attributes;
   const na = attrs.length;
-  let vals = '[';
+  const vals = valsOut;
+  vals.pos = 0;
   let sig = '';
   let keys = '[';
   let types = '';
@@ -440,15 +448,14 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
     const kv = attrs[i]!;
     const v = kv.value;
     const key = jsKey(kv.key);
-    const sep = i > 0 ? ',' : '';
-    keys += sep + key;
+    keys += (i > 0 ? ',' : '') + key;
     if ('stringValue' in v) {
-      vals += sep + js(v.stringValue);
+      vals.str(v.stringValue);
       sig += kv.key + '\u0000';
       continue;
     }
     const str = anyValueString(v);
-    vals += sep + js(str);
+    vals.str(str);
     const t = typeJson(v, str);
     if (t.length === 3) {
       // a one-letter tag: part of the key set
@@ -459,7 +466,6 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
       sig += kv.key + '\u0002';
     }
   }
-  vals += ']';
   let k = 0;
   if (na > 0) {
     if (complex === '') {
@@ -475,99 +481,102 @@ function encodeSpan(s: Span, prefix: string, dict: Dictionary, keysets: Map<numb
     keysets.set(0, EMPTY_KEYSET);
   }
 
-  let ev = '[],[],[]';
-  const ne = s.events.length;
-  if (ne > 0) {
-    let ts = '[';
-    let names = '[';
-    let as = '[';
-    let evx = '';
-    let anyEvx = false;
-    for (let i = 0; i < ne; i++) {
-      const e = s.events[i]!;
-      const sep = i > 0 ? ',' : '';
-      let t = e.timeUnixNano;
-      let ix = '';
-      if (t > MAX_NS) {
-        ix += '"x":"' + t + '"';
-        t = MAX_NS;
-      }
-      ts += sep + '"' + t + '"';
-      names += sep + js(e.name);
-      const a = encodeAttrs(e.attributes);
-      as += sep + a.json;
-      if (e.droppedAttributesCount) ix += (ix ? ',' : '') + '"d":' + e.droppedAttributesCount;
-      if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
-      if (ix) anyEvx = true;
-      evx += sep + (ix ? '{' + ix + '}' : '0');
-    }
-    ev = ts + '],' + names + '],' + as + ']';
-    if (anyEvx) x += ',"ev":[' + evx + ']';
+  // o, k, f, ts, tid, sid, pid, tst, name, kind, dur, av, sc, sm, events…, links…, x
+  out.u32(owner);
+  out.u32(k);
+  out.u32(s.flags >>> 0);
+  out.big(start);
+  out.str(s.traceId);
+  out.str(s.spanId);
+  out.str(s.parentSpanId);
+  out.str(s.traceState);
+  out.str(s.name);
+  out.u8(kind);
+  out.big(dur);
+  out.len(na);
+  out.raw(vals);
+  out.u8(code);
+  out.str(s.status.message);
+  x += writeEventsLinks(out, s.events, s.links);
+  out.str(x === '' ? '' : x.slice(1));
+}
+
+const NONE: readonly never[] = [];
+
+/**
+ * Writes the event and link columns of a span (ets, en, ea, ltid, lsid, lts, la); returns what
+ * they add to its Extra (`,"ev":[…]`, `,"lk":[…]`) or ''. Shared by both row encoders.
+ */
+export function writeEventsLinks(out: BinOut, events: readonly SpanEvent[] = NONE, links: readonly SpanLink[] = NONE): string {
+  let x = '';
+  const ne = events.length;
+  out.len(ne);
+  for (let i = 0; i < ne; i++) {
+    const t = events[i]!.timeUnixNano;
+    out.big(t > MAX_NS ? MAX_NS : t);
   }
-  let lk = '[],[],[],[]';
-  const nl = s.links.length;
+  out.len(ne);
+  for (let i = 0; i < ne; i++) out.str(events[i]!.name);
+  out.len(ne);
+  if (ne > 0) {
+    let evx = '';
+    let any = false;
+    for (let i = 0; i < ne; i++) {
+      const e = events[i]!;
+      const types = writeAttrs(out, e.attributes);
+      let ix = '';
+      if (e.timeUnixNano > MAX_NS) ix += '"x":"' + e.timeUnixNano + '"';
+      if (e.droppedAttributesCount) ix += (ix ? ',' : '') + '"d":' + e.droppedAttributesCount;
+      if (types) ix += (ix ? ',' : '') + '"t":' + types;
+      if (ix) any = true;
+      evx += (i > 0 ? ',' : '') + (ix ? '{' + ix + '}' : '0');
+    }
+    if (any) x += ',"ev":[' + evx + ']';
+  }
+  const nl = links.length;
+  out.len(nl);
+  for (let i = 0; i < nl; i++) out.str(links[i]!.traceId);
+  out.len(nl);
+  for (let i = 0; i < nl; i++) out.str(links[i]!.spanId);
+  out.len(nl);
+  for (let i = 0; i < nl; i++) out.str(links[i]!.traceState);
+  out.len(nl);
   if (nl > 0) {
-    let tids = '[';
-    let sids = '[';
-    let states = '[';
-    let as = '[';
     let lkx = '';
-    let anyLkx = false;
+    let any = false;
     for (let i = 0; i < nl; i++) {
-      const l = s.links[i]!;
-      checkId(l.traceId, 32, 'link trace id');
-      checkId(l.spanId, 16, 'link span id');
-      const sep = i > 0 ? ',' : '';
-      tids += sep + '"' + l.traceId + '"';
-      sids += sep + '"' + l.spanId + '"';
-      states += sep + js(l.traceState);
-      const a = encodeAttrs(l.attributes);
-      as += sep + a.json;
+      const l = links[i]!;
+      const types = writeAttrs(out, l.attributes);
       let ix = '';
       if (l.droppedAttributesCount) ix += '"d":' + l.droppedAttributesCount;
-      if (a.types) ix += (ix ? ',' : '') + '"t":' + a.types;
+      if (types) ix += (ix ? ',' : '') + '"t":' + types;
       if (l.flags) ix += (ix ? ',' : '') + '"f":' + l.flags;
-      if (ix) anyLkx = true;
-      lkx += sep + (ix ? '{' + ix + '}' : '0');
+      if (ix) any = true;
+      lkx += (i > 0 ? ',' : '') + (ix ? '{' + ix + '}' : '0');
     }
-    lk = tids + '],' + sids + '],' + states + '],' + as + ']';
-    if (anyLkx) x += ',"lk":[' + lkx + ']';
+    if (any) x += ',"lk":[' + lkx + ']';
   }
-  return (
-    prefix +
-    k +
-    ',' +
-    (s.flags >>> 0) +
-    ',"' +
-    start +
-    '","' +
-    s.traceId +
-    '","' +
-    s.spanId +
-    '","' +
-    s.parentSpanId +
-    '",' +
-    (s.traceState === '' ? '""' : js(s.traceState)) +
-    ',' +
-    js(s.name) +
-    ',' +
-    kind +
-    ',"' +
-    dur +
-    '",' +
-    vals +
-    ',' +
-    code +
-    ',' +
-    (s.status.message === '' ? '""' : js(s.status.message)) +
-    ',' +
-    ev +
-    ',' +
-    lk +
-    ',' +
-    (x === '' ? '""' : js(x.slice(1))) +
-    ']\n'
-  );
+  return x;
+}
+
+/** Writes attributes as a Map(String, String); returns their types (`{"key":type,…}`), or '' when every value is a string. */
+function writeAttrs(out: BinOut, attrs: readonly KeyValue[]): string {
+  const n = attrs.length;
+  out.len(n);
+  let types = '';
+  for (let i = 0; i < n; i++) {
+    const kv = attrs[i]!;
+    const v = kv.value;
+    out.str(kv.key);
+    if ('stringValue' in v) {
+      out.str(v.stringValue);
+      continue;
+    }
+    const s = anyValueString(v);
+    out.str(s);
+    types += (types === '' ? '{' : ',') + jsKey(kv.key) + ':' + typeJson(v, s);
+  }
+  return types === '' ? '' : types + '}';
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -246,7 +246,7 @@ export class BatchWriter {
     const token = randomUUID();
     let file: string | undefined;
     if (this.o.spoolDir) {
-      const f = join(this.o.spoolDir, `${token}.jsonl`);
+      const f = join(this.o.spoolDir, `${token}.bin`);
       try {
         await writeFile(f, inserted.body);
         file = f;

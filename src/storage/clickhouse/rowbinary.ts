@@ -1,0 +1,287 @@
+/**
+ * The rows of an INSERT in ClickHouse's RowBinary format: written by the row encoders (rows.ts,
+ * rows-proto.ts), read by the engine from a spool file, and turned into JSONCompactEachRow text
+ * (`rowBinaryToJson`) where they must travel inside the statement (a server, or a spool file that
+ * cannot be written).
+ *
+ * RowBinary: integers little-endian at their width; a String is its byte length (LEB128) and its
+ * bytes; an Array its item count (LEB128) and its items; a Map its pair count and its pairs.
+ * Against JSON text, the engine parses it at about half the CPU, and the encoders write numbers and
+ * strings without formatting or escaping them (see docs/storage.md, "Write path").
+ */
+import { utf8 } from '../../pdata/wire.js';
+
+/** A growing byte buffer of RowBinary values. */
+export class BinOut {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, size));
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = v & 0xff;
+    b[p++] = (v >>> 8) & 0xff;
+    b[p++] = (v >>> 16) & 0xff;
+    b[p++] = (v >>> 24) & 0xff;
+    this.pos = p;
+  }
+
+  /** A 64-bit integer given as its high and low unsigned 32-bit halves. */
+  u64(hi: number, lo: number): void {
+    this.u32(lo);
+    this.u32(hi);
+  }
+
+  /** A 64-bit integer (Int64 or UInt64: the same bytes for values in both ranges). */
+  big(v: bigint): void {
+    this.ensure(8);
+    if (v < 0n) this.buf.writeBigInt64LE(v, this.pos);
+    else this.buf.writeBigUInt64LE(v, this.pos);
+    this.pos += 8;
+  }
+
+  /** A LEB128 length or count. */
+  len(n: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    while (n >= 0x80) {
+      b[this.pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    b[this.pos++] = n;
+  }
+
+  /** A String from a JS string (UTF-8). */
+  str(s: string): void {
+    const n = s.length;
+    if (n === 0) {
+      this.u8(0);
+      return;
+    }
+    if (n <= 42) {
+      // At most 126 UTF-8 bytes: one length byte, filled in after.
+      this.ensure(1 + n * 3);
+      const at = this.pos++;
+      const b = this.buf;
+      let p = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i < n) p += b.write(s.slice(i), p, 'utf8');
+      b[at] = p - this.pos;
+      this.pos = p;
+      return;
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.len(bytes);
+    this.ensure(bytes);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /**
+   * A String from the UTF-8 bytes src[s, e) of a protobuf string field, written as `str` would
+   * write the string they decode to (ASCII is copied; anything else is decoded first, so that
+   * invalid UTF-8 is replaced as the decoder replaces it).
+   */
+  bytes(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    this.ensure(n + 10);
+    const at = this.pos;
+    this.len(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) {
+        this.pos = at;
+        this.str(utf8(src, s, e));
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** A String of the lowercase hex digits of src[off, off + n). */
+  hex(src: Uint8Array, off: number, n: number): void {
+    this.len(n * 2);
+    this.ensure(n * 2);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = off; i < off + n; i++) {
+      const c = src[i]! * 2;
+      b[p++] = HEXB[c]!;
+      b[p++] = HEXB[c + 1]!;
+    }
+    this.pos = p;
+  }
+
+  /** The bytes of another buffer's first `n`. */
+  raw(from: BinOut): void {
+    const n = from.pos;
+    this.ensure(n);
+    if (n < 256) {
+      const f = from.buf;
+      const t = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) t[p++] = f[i]!;
+    } else from.buf.copy(this.buf, this.pos, 0, n);
+    this.pos += n;
+  }
+}
+
+const HEXB = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, '0');
+  HEXB[i * 2] = h.charCodeAt(0);
+  HEXB[i * 2 + 1] = h.charCodeAt(1);
+}
+
+// ------------------------------------------------------------------------------------------------
+// RowBinary → JSONCompactEachRow (the statement form)
+// ------------------------------------------------------------------------------------------------
+
+/** A column type as far as the conversion needs it. */
+type ColType =
+  | { readonly t: 'UInt8' | 'UInt32' | 'Int64' | 'UInt64' | 'String' }
+  | { readonly t: 'Array'; readonly of: ColType }
+  | { readonly t: 'Map'; readonly key: ColType; readonly value: ColType };
+
+/** Parses the types of a structure (`name Type, …`) made of the types ColType knows. */
+export function parseStructure(structure: string): ColType[] {
+  const types: ColType[] = [];
+  let rest = structure.trim();
+  const type = (): ColType => {
+    const m = /^(UInt8|UInt32|Int64|UInt64|String|Array|Map)\b/.exec(rest);
+    if (!m) throw new Error(`unsupported RowBinary type at "${rest}"`);
+    rest = rest.slice(m[0].length).trimStart();
+    if (m[1] === 'Array' || m[1] === 'Map') {
+      const open = (): void => {
+        if (rest[0] !== '(') throw new Error(`expected "(" at "${rest}"`);
+        rest = rest.slice(1).trimStart();
+      };
+      const expect = (c: string): void => {
+        if (rest[0] !== c) throw new Error(`expected "${c}" at "${rest}"`);
+        rest = rest.slice(1).trimStart();
+      };
+      open();
+      if (m[1] === 'Array') {
+        const of = type();
+        expect(')');
+        return { t: 'Array', of };
+      }
+      const key = type();
+      expect(',');
+      const value = type();
+      expect(')');
+      return { t: 'Map', key, value };
+    }
+    return { t: m[1] as 'UInt8' };
+  };
+  while (rest !== '') {
+    const name = /^\w+\s+/.exec(rest);
+    if (!name) throw new Error(`expected a column name at "${rest}"`);
+    rest = rest.slice(name[0].length);
+    types.push(type());
+    rest = rest.trimStart();
+    if (rest[0] === ',') rest = rest.slice(1).trimStart();
+  }
+  return types;
+}
+
+/** A heredoc-safe JSON string of src[s, e) (UTF-8): printable ASCII as is, the rest escaped. */
+function jsonString(src: Buffer, s: number, e: number): string {
+  for (let i = s; i < e; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x24 || c >= 0x7f) {
+      const j = JSON.stringify(src.toString('utf8', s, e));
+      return j.indexOf('$') < 0 ? j : j.replace(/\$/g, '\\u0024');
+    }
+  }
+  return '"' + src.toString('latin1', s, e) + '"';
+}
+
+/**
+ * The JSONCompactEachRow lines (heredoc-safe: no raw '$') of RowBinary rows of the given column
+ * types. Throws on rows that do not match them.
+ */
+export function rowBinaryToJson(body: Buffer, types: readonly ColType[]): string {
+  let p = 0;
+  const len = (): number => {
+    let n = 0;
+    let mul = 1;
+    for (;;) {
+      if (p >= body.length) throw new Error(`truncated RowBinary rows at byte ${p}`);
+      const x = body[p++]!;
+      n += (x & 0x7f) * mul;
+      if (x < 0x80) return n;
+      mul *= 0x80;
+    }
+  };
+  const need = (n: number): void => {
+    if (p + n > body.length) throw new Error(`truncated RowBinary rows at byte ${p}`);
+  };
+  const value = (c: ColType): string => {
+    switch (c.t) {
+      case 'UInt8':
+        need(1);
+        return String(body[p++]!);
+      case 'UInt32':
+        need(4);
+        p += 4;
+        return String(body.readUInt32LE(p - 4));
+      case 'Int64':
+        need(8);
+        p += 8;
+        return '"' + body.readBigInt64LE(p - 8) + '"';
+      case 'UInt64':
+        need(8);
+        p += 8;
+        return '"' + body.readBigUInt64LE(p - 8) + '"';
+      case 'String': {
+        const n = len();
+        need(n);
+        p += n;
+        return jsonString(body, p - n, p);
+      }
+      case 'Array': {
+        let out = '[';
+        for (let i = 0, n = len(); i < n; i++) out += (i > 0 ? ',' : '') + value(c.of);
+        return out + ']';
+      }
+      case 'Map': {
+        let out = '{';
+        for (let i = 0, n = len(); i < n; i++) out += (i > 0 ? ',' : '') + value(c.key) + ':' + value(c.value);
+        return out + '}';
+      }
+    }
+  };
+  const lines: string[] = [];
+  while (p < body.length) {
+    let line = '[';
+    for (let i = 0; i < types.length; i++) line += (i > 0 ? ',' : '') + value(types[i]!);
+    lines.push(line + ']\n');
+  }
+  return lines.join('');
+}
