@@ -20,10 +20,11 @@ import {
   traces,
 } from '../conformance.js';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
 import { inlineParams, spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
-import { SCHEMA_VERSION, T } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION, T } from './schema.js';
 import { insertSql } from './insert.js';
 import { encodeRows, newDictionaries } from './rows.js';
 
@@ -191,6 +192,32 @@ describe('clickhouse store', () => {
       assert.equal((await collect(store.findTraces({ serviceName: 'cached', attributes: new Map([['user.id', 'u1']]), searchDepth: 10 }, ctx))).flatMap(flatten).length, 2);
       assert.equal((await collect(store.findTraces({ serviceName: 'cached', durationMin: 0n, searchDepth: 10 }, ctx))).flatMap(flatten).length, 12);
       assert.deepEqual(await counters(), c2);
+    });
+  });
+
+  test('embedded: the attribute maps are compressed with ZSTD(3) in written parts and ZSTD(9) in parts merged from compression_min_part_size bytes', async () => {
+    const min = 512 * 1024;
+    await withStore(newTestStore({ embedded: { path: testDataDir(), compression_min_part_size: min } }), async (s) => {
+      const other = newTestStore({ embedded: { path: testDataDir() } });
+      await assert.rejects(other.start(), /compression_min_part_size 524288: give every embedded backend the same value \(this one asks for 4194304\)/);
+      const table = `\`${s.database}\`.otel_traces`;
+      const codecs = async (): Promise<string> =>
+        scalar(s, `SELECT toString(groupArray(compression_codec)) FROM (SELECT compression_codec FROM system.columns WHERE database = '${s.database}' AND table = 'otel_traces' AND name IN ('SpanAttributes', 'Events.Attributes') ORDER BY name)`);
+      assert.equal(await codecs(), "['CODEC(Default)','CODEC(Default)']");
+      const parts = async (): Promise<string> =>
+        scalar(s, `SELECT toString(groupArray((rows, default_compression_codec))) FROM (SELECT rows, default_compression_codec FROM system.parts WHERE database = '${s.database}' AND table = 'otel_traces' AND active ORDER BY name)`);
+      // Attribute values that barely compress: two INSERTs of ~400 KB each, one merge of ~800 KB.
+      const random = (): string => randomBytes(600).toString('base64');
+      const write = (n: number) =>
+        s.writeTraces(traces(makeResourceSpans({ service: 'z' }, Array.from({ length: n }, () => makeSpan({ traceId: newTraceId(), start: baseTime(), attributes: [str('blob', random())] })))), ctx);
+      await write(500);
+      await write(500);
+      assert.equal(await parts(), "[(500,'ZSTD(3)'),(500,'ZSTD(3)')]");
+      await s.clickhouse.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+      assert.equal(await parts(), "[(1000,'ZSTD(9)')]");
+      // A server is not configured for it: its attribute maps keep ZSTD(9).
+      const serverDdl = MIGRATIONS.find((m) => m.version === 6)!.statements({ database: 'd', ttlSeconds: 0, cluster: '' });
+      assert.deepEqual(serverDdl, []);
     });
   });
 

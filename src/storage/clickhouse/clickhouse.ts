@@ -118,7 +118,7 @@ export class ClickHouseStore implements TraceStore {
   private readonly running: number[] = [];
 
   constructor(private readonly o: ClickHouseStoreOptions) {
-    this.schema = { database: o.config.database, ttlSeconds: ttlSeconds(o.config), cluster: o.config.cluster };
+    this.schema = { database: o.config.database, ttlSeconds: ttlSeconds(o.config), cluster: o.config.cluster, embedded: o.config.embedded !== undefined };
     this.log = o.logger;
   }
 

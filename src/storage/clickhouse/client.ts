@@ -6,7 +6,7 @@
  * database); asking for a second directory while one is open is refused with a clear message.
  * `chdb` is imported only here, lazily, when an embedded backend starts (it costs ~250 MB RSS).
  */
-import { readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
@@ -45,6 +45,26 @@ export function spoolDirOf(abs: string): string {
  * (a search's reads: see CACHED in clickhouse.ts). ClickHouse's own default is 0: no cache.
  */
 export const DEFAULT_UNCOMPRESSED_CACHE_SIZE = 256 * 1024 * 1024;
+
+/**
+ * Embedded: the engine's compression of columns whose codec is `Default` (the span table's
+ * attribute maps, schema version 6), by the size of the part being written: an INSERT's part, and
+ * a merge of parts smaller than `BIG_PART_BYTES` in all (compressed), get ZSTD(3); bigger merges
+ * ZSTD(9), as these columns had before. ZSTD(9) cost ~2.3 µs per span and write, ZSTD(3) ~0.55
+ * (SpanAttributes, 1M spans), for 14.0 against 19.3 bytes per span. INSERTs are small (thousands of
+ * rows) and merged within seconds: compressing them hard was wasted. Merged parts stay for long
+ * (a level-1 part waits for a dozen more before the next merge), so all but the smallest merges
+ * compress hard. ClickHouse's `<compression>` server setting, given to the engine in a
+ * configuration file (`ENGINE_CONFIG_FILE`).
+ */
+export const BIG_PART_BYTES = 4 * 1024 * 1024;
+export const ENGINE_CONFIG_FILE = 'skua-engine.xml';
+
+export function engineConfigXml(bigPartBytes: number): string {
+  const when = (min: number, level: number): string =>
+    `    <case><min_part_size>${min}</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method><level>${level}</level></case>\n`;
+  return `<clickhouse>\n  <compression>\n${when(0, 3)}${when(bigPartBytes, 9)}  </compression>\n</clickhouse>\n`;
+}
 
 /** Embedded: connections for queries (see Connected.readers); a search uses up to two at once. */
 const EMBEDDED_READERS = 2;
@@ -116,6 +136,7 @@ interface EmbeddedSlot {
   refs: number;
   /** The engine's server settings, given by the backend that opened the directory. */
   cacheSize: number;
+  bigPartBytes: number;
   /**
    * The first connection to the directory: it started the engine with its server settings
    * (`connectionArgs`; chdb/connection cannot pass them) and is closed with the last user.
@@ -129,6 +150,7 @@ let draining: Promise<void> | undefined;
 async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: ClickHouseSettings): Promise<Connected> {
   const abs = resolve(opts.path);
   const cacheSize = opts.uncompressed_cache_size ?? DEFAULT_UNCOMPRESSED_CACHE_SIZE;
+  const bigPartBytes = opts.compression_min_part_size ?? BIG_PART_BYTES;
   const refuse = (open: EmbeddedSlot): PermanentError | undefined =>
     open.path !== abs
       ? new PermanentError(
@@ -140,7 +162,12 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
             `the embedded ClickHouse engine (chDB) is one per process and already runs with uncompressed_cache_size ${open.cacheSize}: ` +
               `give every embedded backend the same value (this one asks for ${cacheSize})`,
           )
-        : undefined;
+        : open.bigPartBytes !== bigPartBytes
+          ? new PermanentError(
+              `the embedded ClickHouse engine (chDB) is one per process and already runs with compression_min_part_size ${open.bigPartBytes}: ` +
+                `give every embedded backend the same value (this one asks for ${bigPartBytes})`,
+            )
+          : undefined;
   const refused = slot && refuse(slot);
   if (refused) throw refused;
   if (draining) await draining;
@@ -169,16 +196,23 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
     slot.refs++;
   } else {
     // The first connection starts the engine, with the server settings that are not query
-    // settings: the cache of decompressed blocks that reads with use_uncompressed_cache fill.
+    // settings: the cache of decompressed blocks that reads with use_uncompressed_cache fill, and
+    // the compression of `Default` columns by part size (engineConfigXml).
     let boot: { close(): void } | undefined;
+    const configFile = join(abs, ENGINE_CONFIG_FILE);
     try {
-      boot = new Session(abs, { connectionArgs: [`--uncompressed_cache_size=${cacheSize}`] });
+      writeFileSync(configFile, engineConfigXml(bigPartBytes));
+    } catch (err) {
+      throw new PermanentError(`cannot write "${configFile}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      boot = new Session(abs, { connectionArgs: [`--config-file=${configFile}`, `--uncompressed_cache_size=${cacheSize}`] });
       connection = createChdbConnection({ path: abs });
     } catch (err) {
       boot?.close();
       throw cannotOpen(err);
     }
-    slot = { path: abs, refs: 1, cacheSize, boot };
+    slot = { path: abs, refs: 1, cacheSize, bigPartBytes, boot };
     // Files of INSERTs that a crash interrupted: their rows were never acknowledged.
     try {
       rmSync(spoolDir, { recursive: true, force: true });

@@ -52,6 +52,13 @@ export const configSchema = z
          * backend must give the same value.
          */
         uncompressed_cache_size: z.number().int().min(0).optional(),
+        /**
+         * The span table's attribute maps are compressed with ZSTD(9) in parts merged from at least
+         * this many (compressed) bytes, with ZSTD(3) in INSERTs and smaller merges, which the next
+         * merge rewrites soon (default 4 MiB; see BIG_PART_BYTES). One engine per process: every
+         * embedded backend must give the same value.
+         */
+        compression_min_part_size: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),

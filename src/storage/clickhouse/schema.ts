@@ -26,10 +26,12 @@ export interface SchemaOptions {
   readonly ttlSeconds: number;
   /** '' for a single server / embedded. */
   readonly cluster: string;
+  /** The embedded engine, which Skua configures itself (its compression by part size: client.ts). */
+  readonly embedded?: boolean;
 }
 
 /** Latest schema version this code writes and reads. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export const T = {
   spans: 'otel_traces',
@@ -290,6 +292,18 @@ export const MIGRATIONS: readonly Migration[] = [
         // with the same size on disk (new parts on).
         `ALTER TABLE ${tableRef(o, storageTable(o, T.traceIdTs))}${onCluster(o)} MODIFY SETTING min_compress_block_size = 8192, max_compress_block_size = 65536`,
       ];
+    },
+  },
+  {
+    version: 6,
+    description: 'embedded: attribute maps compressed hard only in merged parts',
+    statements(o) {
+      // The attribute maps' ZSTD(9) was compressing every INSERT, which a merge rewrites within
+      // seconds. `Default` is the engine's choice by part size, which only the embedded engine is
+      // configured for (engineConfigXml in client.ts: ZSTD(3) for INSERTs and small merges, ZSTD(9)
+      // from BIG_PART_BYTES); a server's default is LZ4, so a server keeps ZSTD(9).
+      if (!o.embedded) return [];
+      return [`ALTER TABLE ${tableRef(o, storageTable(o, T.spans))} MODIFY COLUMN SpanAttributes CODEC(Default), MODIFY COLUMN \`Events.Attributes\` CODEC(Default)`];
     },
   },
 ];
