@@ -31,7 +31,7 @@ export interface SchemaOptions {
 }
 
 /** Latest schema version this code writes and reads. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export const T = {
   spans: 'otel_traces',
@@ -304,6 +304,20 @@ export const MIGRATIONS: readonly Migration[] = [
       // from BIG_PART_BYTES); a server's default is LZ4, so a server keeps ZSTD(9).
       if (!o.embedded) return [];
       return [`ALTER TABLE ${tableRef(o, storageTable(o, T.spans))} MODIFY COLUMN SpanAttributes CODEC(Default), MODIFY COLUMN \`Events.Attributes\` CODEC(Default)`];
+    },
+  },
+  {
+    version: 7,
+    description: 'smaller span times',
+    statements(o) {
+      // Span start times within a second lie in trace id order (the sort key), so their deltas are
+      // as random as the times: T64 (the bits that vary, transposed) packs them better. 2M spans
+      // of a merged part, bytes per span (new parts on): Timestamp 3.81 → 3.56 with T64, ZSTD(6)
+      // (and no more CPU than Delta, ZSTD(1)), Events.Timestamp 0.58 → 0.51.
+      return [
+        `ALTER TABLE ${tableRef(o, storageTable(o, T.spans))}${onCluster(o)}` +
+          ' MODIFY COLUMN Timestamp CODEC(T64, ZSTD(6)), MODIFY COLUMN `Events.Timestamp` CODEC(T64, ZSTD(1))',
+      ];
     },
   },
 ];
