@@ -58,6 +58,34 @@ export class BinOut {
     this.pos += 8;
   }
 
+  /** Reserves `n` bytes, filled in later (`u32At`, `len3At`); returns where they are. */
+  reserve(n: number): number {
+    this.ensure(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  u32At(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v & 0xff;
+    b[at + 1] = (v >>> 8) & 0xff;
+    b[at + 2] = (v >>> 16) & 0xff;
+    b[at + 3] = (v >>> 24) & 0xff;
+  }
+
+  /**
+   * A count below 2^21 in exactly three LEB128 bytes at `at` (ClickHouse reads a padded LEB128 as
+   * the number it encodes), so that a row's items can be written before their count is known.
+   */
+  len3At(at: number, n: number): void {
+    if (n >= 0x200000) throw new RangeError(`${n} items: at most ${0x200000 - 1} fit in a padded count`);
+    const b = this.buf;
+    b[at] = (n & 0x7f) | 0x80;
+    b[at + 1] = ((n >>> 7) & 0x7f) | 0x80;
+    b[at + 2] = n >>> 14;
+  }
+
   /** A LEB128 length or count. */
   len(n: number): void {
     this.ensure(10);
@@ -135,19 +163,6 @@ export class BinOut {
       b[p++] = HEXB[c + 1]!;
     }
     this.pos = p;
-  }
-
-  /** The bytes of another buffer's first `n`. */
-  raw(from: BinOut): void {
-    const n = from.pos;
-    this.ensure(n);
-    if (n < 256) {
-      const f = from.buf;
-      const t = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) t[p++] = f[i]!;
-    } else from.buf.copy(this.buf, this.pos, 0, n);
-    this.pos += n;
   }
 }
 

@@ -171,7 +171,8 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
   const t = p.table;
   const ownerIds = new Map<number, number>();
   const n = p.rows === null ? t.n : p.rows.length;
-  const out = new BinOut(t.buf.length + n * 32);
+  const out = rowsOut;
+  out.pos = 0;
   const reader = new Reader(t.buf, 0, 0);
   for (let i = 0; i < n; i++) {
     const row = p.rows === null ? i : p.rows[i]!;
@@ -193,8 +194,8 @@ export function encodeProtoRows(p: ProtoTraces, tenantJson: string, dicts: Dicti
   }
   // The rows wait in the writer's queue until their INSERT: keep only their bytes, not the slack
   // of a buffer sized for the worst case.
-  const bytes = out.buf.subarray(0, out.pos);
-  sink.body.push(out.pos < out.buf.length * 0.75 ? Buffer.from(bytes) : bytes);
+  sink.body.push(Buffer.from(out.buf.subarray(0, out.pos)));
+  if (out.buf.length > ROWS_SCRATCH_KEPT) rowsOut = new BinOut(1 << 20); // after an unusually large request
   sink.bytes += out.pos;
   sink.rows += n;
 }
@@ -212,6 +213,60 @@ function encodeProtoSpan(
   const buf = t.buf;
   const rw = t.rows;
   const base = row * ROW_WORDS;
+  // What the span table holds is written first (ROW_STRUCTURE); the attribute values follow as
+  // the scan finds them, and their count and the key set id are filled in after it.
+  let xt = '';
+  let kind = rw[base + F_KIND]!;
+  if (kind > 5) {
+    xt += ',"k":' + kind;
+    kind = 0;
+  }
+  let code = rw[base + F_STATUS]!;
+  if (code > 2) {
+    xt += ',"c":' + code;
+    code = 0;
+  }
+  const sHi = rw[base + F_START_HI]!;
+  const sLo = rw[base + F_START_LO]!;
+  const eHi = rw[base + F_END_HI]!;
+  const eLo = rw[base + F_END_LO]!;
+  // The plain case is written as digits (below); the rest as strings made with BigInt.
+  let start: bigint | undefined;
+  let dur: bigint | undefined;
+  const plain = sHi < 0x80000000 && (eHi > sHi || (eHi === sHi && eLo >= sLo)) && eHi - sHi < 0x200000;
+  if (!plain) {
+    let s = (BigInt(sHi) << 32n) | BigInt(sLo);
+    const end = (BigInt(eHi) << 32n) | BigInt(eLo);
+    let d = end - s;
+    if (s > MAX_NS) {
+      xt += ',"xs":"' + s + '"';
+      s = MAX_NS;
+      d = -1n;
+    }
+    if (d < 0n || d > MAX_NS) {
+      xt += ',"x":"' + end + '"';
+      d = d < 0n ? 0n : MAX_NS;
+    }
+    start = s;
+    dur = d;
+  }
+  out.u32(owner);
+  const kAt = out.reserve(4);
+  if (start === undefined) out.u64(sHi, sLo);
+  else out.big(start);
+  out.hex(buf, rw[base + F_TID]!, 16);
+  out.hex(buf, rw[base + F_SID]!, 8);
+  const pid = rw[base + F_PID]!;
+  if (pid !== 0) out.hex(buf, pid, 8);
+  else out.u8(0);
+  const nameOff = rw[base + F_NAME]!;
+  out.bytes(buf, nameOff, nameOff + rw[base + F_NAMELEN]!);
+  out.u8(kind);
+  if (dur === undefined) out.u64(eHi - sHi - (eLo < sLo ? 1 : 0), (eLo - sLo) >>> 0);
+  else out.big(dur);
+  out.u8(code);
+  const naAt = out.reserve(3);
+
   r.pos = rw[base + F_OFF]!;
   r.end = rw[base + F_END]!;
   let traceStateOff = -1;
@@ -222,9 +277,8 @@ function encodeProtoSpan(
   let droppedLinks = 0;
   let msgOff = -1;
   let msgEnd = -1;
-  // Attribute values are written to a side buffer while keys are hashed.
-  const vals = valsOut;
-  vals.pos = 0;
+  // Attribute values are written to the row while their keys are hashed.
+  const vals = out;
   let na = 0;
   let h1 = 0x811c9dc5;
   let h2 = 0x12345678;
@@ -395,44 +449,12 @@ function encodeProtoSpan(
     r.skip(wt);
   }
 
+  out.len3At(naAt, na);
   let x = '';
   if (droppedAttrs) x += ',"ad":' + droppedAttrs;
   if (droppedEvents) x += ',"ed":' + droppedEvents;
   if (droppedLinks) x += ',"ld":' + droppedLinks;
-  let kind = rw[base + F_KIND]!;
-  if (kind > 5) {
-    x += ',"k":' + kind;
-    kind = 0;
-  }
-  let code = rw[base + F_STATUS]!;
-  if (code > 2) {
-    x += ',"c":' + code;
-    code = 0;
-  }
-  const sHi = rw[base + F_START_HI]!;
-  const sLo = rw[base + F_START_LO]!;
-  const eHi = rw[base + F_END_HI]!;
-  const eLo = rw[base + F_END_LO]!;
-  // The plain case is written as digits (below); the rest as strings made with BigInt.
-  let start: bigint | undefined;
-  let dur: bigint | undefined;
-  const plain = sHi < 0x80000000 && (eHi > sHi || (eHi === sHi && eLo >= sLo)) && eHi - sHi < 0x200000;
-  if (!plain) {
-    let s = (BigInt(sHi) << 32n) | BigInt(sLo);
-    const end = (BigInt(eHi) << 32n) | BigInt(eLo);
-    let d = end - s;
-    if (s > MAX_NS) {
-      x += ',"xs":"' + s + '"';
-      s = MAX_NS;
-      d = -1n;
-    }
-    if (d < 0n || d > MAX_NS) {
-      x += ',"x":"' + end + '"';
-      d = d < 0n ? 0n : MAX_NS;
-    }
-    start = s;
-    dur = d;
-  }
+  x += xt;
   let k = 0;
   const complex = complexAt !== '';
   if (na > 0) {
@@ -449,33 +471,18 @@ function encodeProtoSpan(
     keysets.set(0, EMPTY_KEYSET);
   }
 
-  // o, k, f, ts, tid, sid, pid, tst, name, kind, dur, av, sc, sm, events…, links…, x
-  out.u32(owner);
-  out.u32(k);
+  out.u32At(kAt, k);
   out.u32(flags >>> 0);
-  if (start === undefined) out.u64(sHi, sLo);
-  else out.big(start);
-  out.hex(buf, rw[base + F_TID]!, 16);
-  out.hex(buf, rw[base + F_SID]!, 8);
-  const pid = rw[base + F_PID]!;
-  if (pid !== 0) out.hex(buf, pid, 8);
-  else out.u8(0);
   if (traceStateOff < 0) out.u8(0);
   else out.bytes(buf, traceStateOff, traceStateEnd);
-  const nameOff = rw[base + F_NAME]!;
-  out.bytes(buf, nameOff, nameOff + rw[base + F_NAMELEN]!);
-  out.u8(kind);
-  if (dur === undefined) out.u64(eHi - sHi - (eLo < sLo ? 1 : 0), (eLo - sLo) >>> 0);
-  else out.big(dur);
-  out.len(na);
-  out.raw(vals);
-  out.u8(code);
   if (msgOff < 0) out.u8(0);
   else out.bytes(buf, msgOff, msgEnd);
   x += writeEventsLinks(out, events, links);
   out.str(x === '' ? '' : x.slice(1));
 }
 
-const valsOut = new BinOut(4096);
+/** The rows of one call, copied out at its end (one allocation of their size per request). */
+let rowsOut = new BinOut(1 << 20);
+const ROWS_SCRATCH_KEPT = 16 << 20;
 
 

@@ -7,7 +7,7 @@ import { Traces } from '../../pdata/traces.js';
 import type { ResourceSpans } from '../../pdata/model.js';
 import { MAX_NS, ROW_STRUCTURE, RowDecoder, compactRows, encodeRows, groupRows, newDictionaries, type DecodedRow, type EncodedRows } from './rows.js';
 import { encodeTraces } from './writer.js';
-import { parseStructure, rowBinaryToJson } from './rowbinary.js';
+import { BinOut, parseStructure, rowBinaryToJson } from './rowbinary.js';
 import { baseTime, bool, dbl, int, makeResourceSpans, makeSpan, newTraceId, str } from '../conformance.js';
 import { newTestStore, withStore } from './testutil.js';
 
@@ -79,7 +79,7 @@ describe('clickhouse row encoding', () => {
     assert.equal(compactRows<unknown[]>(json).length, rs[0]!.scopeSpans[0]!.spans.length);
   });
 
-  test('times and durations around the digit writer\'s bounds', () => {
+  test('times and durations around the bounds of the 64-bit writer (hi and lo halves, borrows, BigInt beyond 2^53)', () => {
     const traceId = newTraceId();
     const starts = [0n, 9n, 10n, 2n ** 53n - 1n, 2n ** 53n, 10n ** 18n, 10n ** 18n + 1n, 10n ** 18n + 999_999_999n, 1_700_000_000_000_000_007n, 2n ** 63n - 1n];
     const durations = [0n, 1n, 999_999_999n, 1_000_000_000n, 2n ** 53n - 1n];
@@ -101,6 +101,15 @@ describe('clickhouse row encoding', () => {
     assert.equal(rowBinaryToJson(Buffer.concat([row, row]), types), '[255,513,"-2","18446744073709551615","\\u0024\\"\\n",["a",""],[{"k":"é"}]]\n'.repeat(2));
     for (const cut of [1, 5, 20, row.length - 1]) assert.throws(() => rowBinaryToJson(row.subarray(0, cut), types), /truncated RowBinary rows/);
     assert.throws(() => parseStructure('a Float64'), /unsupported RowBinary type/);
+    // A count written before its items (padded to three LEB128 bytes): the engine reads it as the
+    // same number (every INSERT of the store's tests relies on it), and so does the statement form.
+    const out = new BinOut(16);
+    const at = out.reserve(3);
+    out.str('a');
+    out.str('b');
+    out.len3At(at, 2);
+    assert.equal(rowBinaryToJson(out.buf.subarray(0, out.pos), parseStructure('f Array(String)')), '[["a","b"]]\n');
+    assert.throws(() => out.len3At(at, 0x200000), RangeError);
   });
 
   test('encodeTraces merges parts of both kinds', () => {

@@ -159,7 +159,7 @@ interface EncodedAttrs {
 }
 const EMPTY_ATTRS: EncodedAttrs = { json: '{}', types: '' };
 
-export function encodeAttrs(attrs: readonly KeyValue[]): EncodedAttrs {
+function encodeAttrs(attrs: readonly KeyValue[]): EncodedAttrs {
   const n = attrs.length;
   if (n === 0) return EMPTY_ATTRS;
   let json = '{';
@@ -312,24 +312,26 @@ function checkId(id: string, len: number, what: string): void {
 }
 
 /**
- * The structure of the rows (RowBinary) of one INSERT: owner id, key set id,
- * flags, start ns, ids, trace state, name, kind, duration ns, attribute values, status, events,
- * links, and the rest of Extra (without braces).
+ * The structure of the rows (RowBinary) of one INSERT: owner id, key set id, start ns, ids, name,
+ * kind, duration ns, status code, attribute values, flags, trace state, status message, events,
+ * links, and the rest of Extra (without braces). What a decoded request's span table holds comes
+ * first, then the attribute values, which the fast path writes as it scans the span (rows-proto.ts):
+ * the key set id and the values' count (`len3At`) are filled in after.
  */
 export const ROW_STRUCTURE = [
   'o UInt32',
   'k UInt32',
-  'f UInt32',
   'ts Int64',
   'tid String',
   'sid String',
   'pid String',
-  'tst String',
   'name String',
   'kind UInt8',
   'dur UInt64',
-  'av Array(String)',
   'sc UInt8',
+  'av Array(String)',
+  'f UInt32',
+  'tst String',
   'sm String',
   'ets Array(Int64)',
   'en Array(String)',
@@ -398,9 +400,6 @@ export function encodeRows(rs: readonly ResourceSpans[], tenant: string, dicts: 
 
 export const EMPTY_KEYSET = '[[],""]';
 
-/** Scratch for the attribute values of one span (written before the row, which starts with the key set id). */
-const valsOut = new BinOut(4096);
-
 function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keysets: Map<number, string>): void {
   checkId(s.traceId, 32, 'trace id');
   checkId(s.spanId, 16, 'span id');
@@ -434,12 +433,25 @@ function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keyse
     x += ',"x":"' + s.endTimeUnixNano + '"';
     dur = dur < 0n ? 0n : MAX_NS;
   }
-
-  // Attributes: values in the row, keys (and simple types) in the key set.
   const attrs = s.attributes;
   const na = attrs.length;
-  const vals = valsOut;
-  vals.pos = 0;
+  if (na >= 0x200000) throw new PermanentError(`a span with ${na} attributes: at most ${0x200000 - 1} are stored`);
+
+  // o, k, ts, tid, sid, pid, name, kind, dur, sc, av, f, tst, sm, events…, links…, x (ROW_STRUCTURE)
+  out.u32(owner);
+  const kAt = out.reserve(4);
+  out.big(start);
+  out.str(s.traceId);
+  out.str(s.spanId);
+  out.str(s.parentSpanId);
+  out.str(s.name);
+  out.u8(kind);
+  out.big(dur);
+  out.u8(code);
+  out.len3At(out.reserve(3), na);
+
+  // Attributes: values in the row, keys (and simple types) in the key set.
+  const vals = out;
   let sig = '';
   let keys = '[';
   let types = '';
@@ -480,22 +492,9 @@ function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keyse
   } else if (!keysets.has(0)) {
     keysets.set(0, EMPTY_KEYSET);
   }
-
-  // o, k, f, ts, tid, sid, pid, tst, name, kind, dur, av, sc, sm, events…, links…, x
-  out.u32(owner);
-  out.u32(k);
+  out.u32At(kAt, k);
   out.u32(s.flags >>> 0);
-  out.big(start);
-  out.str(s.traceId);
-  out.str(s.spanId);
-  out.str(s.parentSpanId);
   out.str(s.traceState);
-  out.str(s.name);
-  out.u8(kind);
-  out.big(dur);
-  out.len(na);
-  out.raw(vals);
-  out.u8(code);
   out.str(s.status.message);
   x += writeEventsLinks(out, s.events, s.links);
   out.str(x === '' ? '' : x.slice(1));
