@@ -277,8 +277,7 @@ function encodeProtoSpan(
   let droppedLinks = 0;
   let msgOff = -1;
   let msgEnd = -1;
-  // Attribute values are written to the row while their keys are hashed.
-  const vals = out;
+  // Attribute values are written to the row (below) while their keys are hashed.
   let na = 0;
   let h1 = 0x811c9dc5;
   let h2 = 0x12345678;
@@ -360,15 +359,15 @@ function encodeProtoSpan(
           kOff[na] = ko;
           kLen[na] = ke - ko;
           let tagCode = TAG_STRING;
-          if (isStr) vals.bytes(buf, so, se);
+          if (isStr) out.bytes(buf, so, se);
           else if (small >= 0) {
             tagCode = smallTag;
-            vals.str(smallTag === TAG_BOOL ? (small !== 0 ? 'true' : 'false') : String(small));
-          } else if ('stringValue' in value) vals.str(value.stringValue);
+            out.str(smallTag === TAG_BOOL ? (small !== 0 ? 'true' : 'false') : String(small));
+          } else if ('stringValue' in value) out.str(value.stringValue);
           else {
             const s = anyValueString(value);
             const ty = typeJson(value, s);
-            vals.str(s);
+            out.str(s);
             if (ty.length === 3) {
               // bool, int, double, base64, empty: a one-letter type in the key set
               tagCode = TAG_LETTERS.indexOf(ty[1]!);

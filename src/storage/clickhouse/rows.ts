@@ -451,7 +451,6 @@ function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keyse
   out.len3At(out.reserve(3), na);
 
   // Attributes: values in the row, keys (and simple types) in the key set.
-  const vals = out;
   let sig = '';
   let keys = '[';
   let types = '';
@@ -462,12 +461,12 @@ function encodeSpan(out: BinOut, s: Span, owner: number, dict: Dictionary, keyse
     const key = jsKey(kv.key);
     keys += (i > 0 ? ',' : '') + key;
     if ('stringValue' in v) {
-      vals.str(v.stringValue);
+      out.str(v.stringValue);
       sig += kv.key + '\u0000';
       continue;
     }
     const str = anyValueString(v);
-    vals.str(str);
+    out.str(str);
     const t = typeJson(v, str);
     if (t.length === 3) {
       // a one-letter tag: part of the key set
