@@ -11,8 +11,8 @@
  */
 import { utf8 } from '../../pdata/wire.js';
 
-/** A growing byte buffer of RowBinary values. */
-export class BinOut {
+/** A growing byte buffer. */
+class Bytes {
   buf: Buffer;
   pos = 0;
   constructor(size: number) {
@@ -32,7 +32,10 @@ export class BinOut {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
+}
 
+/** RowBinary values. */
+export class BinOut extends Bytes {
   u32(v: number): void {
     this.ensure(4);
     const b = this.buf;
@@ -225,78 +228,169 @@ export function parseStructure(structure: string): ColType[] {
   return types;
 }
 
-/** A heredoc-safe JSON string of src[s, e) (UTF-8): printable ASCII as is, the rest escaped. */
-function jsonString(src: Buffer, s: number, e: number): string {
-  for (let i = s; i < e; i++) {
-    const c = src[i]!;
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x24 || c >= 0x7f) {
-      const j = JSON.stringify(src.toString('utf8', s, e));
-      return j.indexOf('$') < 0 ? j : j.replace(/\$/g, '\\u0024');
-    }
+/**
+ * JSON text written as bytes: strings copied with only what JSON and the heredoc need escaped
+ * (control characters, '"', '\\', '$'; UTF-8 passes as it is), 64-bit integers in decimal without
+ * BigInt.
+ */
+class JsonOut extends Bytes {
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
   }
-  return '"' + src.toString('latin1', s, e) + '"';
+
+  /** A non-negative integer below 2^53, in decimal. */
+  uint(n: number): void {
+    this.ensure(16);
+    const b = this.buf;
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
+    }
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
+    }
+    b[--p] = 48 + n;
+  }
+
+  /** The unsigned 64-bit hi·2^32 + lo in decimal, exactly. */
+  decimal64(hi: number, lo: number): void {
+    if (hi < 0x200000) {
+      this.uint(hi * 4294967296 + lo);
+      return;
+    }
+    const hh = hi >>> 16;
+    const hl = hi & 0xffff;
+    // hi·2^32 + lo = 1e9·(hh·281474 + hl·4) + (hh·976710656 + hl·294967296 + lo)
+    const rem = hh * 976710656 + hl * 294967296 + lo;
+    this.uint(hh * 281474 + hl * 4 + Math.floor(rem / 1e9));
+    this.ensure(9);
+    const b = this.buf;
+    let low = rem % 1e9;
+    for (let i = this.pos + 8; i >= this.pos; i--) {
+      const q = Math.floor(low / 10);
+      b[i] = 48 + (low - q * 10);
+      low = q;
+    }
+    this.pos += 9;
+  }
+
+  /** The string of the UTF-8 bytes src[s, e), quoted. */
+  string(src: Buffer, s: number, e: number): void {
+    this.ensure((e - s) * 6 + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c !== 0x24) {
+        b[p++] = c;
+        continue;
+      }
+      b[p++] = 0x5c;
+      if (c === 0x22 || c === 0x5c) b[p++] = c;
+      else if (c === 0x0a) b[p++] = 0x6e;
+      else {
+        // \u00XX: the other control characters and '$' (a heredoc ends at "$$")
+        b[p++] = 0x75;
+        b[p++] = 0x30;
+        b[p++] = 0x30;
+        b[p++] = HEX_DIGITS[c >>> 4]!;
+        b[p++] = HEX_DIGITS[c & 15]!;
+      }
+    }
+    b[p++] = 0x22;
+    this.pos = p;
+  }
 }
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
 
 /**
  * The JSONCompactEachRow lines (heredoc-safe: no raw '$') of RowBinary rows of the given column
  * types. Throws on rows that do not match them.
  */
 export function rowBinaryToJson(body: Buffer, types: readonly ColType[]): string {
+  const out = new JsonOut(body.length * 2);
   let p = 0;
+  const truncated = (): Error => new Error(`truncated RowBinary rows at byte ${p}`);
   const len = (): number => {
     let n = 0;
     let mul = 1;
     for (;;) {
-      if (p >= body.length) throw new Error(`truncated RowBinary rows at byte ${p}`);
+      if (p >= body.length) throw truncated();
       const x = body[p++]!;
       n += (x & 0x7f) * mul;
       if (x < 0x80) return n;
       mul *= 0x80;
     }
   };
-  const need = (n: number): void => {
-    if (p + n > body.length) throw new Error(`truncated RowBinary rows at byte ${p}`);
-  };
-  const value = (c: ColType): string => {
+  const value = (c: ColType): void => {
     switch (c.t) {
       case 'UInt8':
-        need(1);
-        return String(body[p++]!);
+        if (p + 1 > body.length) throw truncated();
+        out.uint(body[p++]!);
+        return;
       case 'UInt32':
-        need(4);
+        if (p + 4 > body.length) throw truncated();
+        out.uint(body.readUInt32LE(p));
         p += 4;
-        return String(body.readUInt32LE(p - 4));
+        return;
       case 'Int64':
-        need(8);
+      case 'UInt64': {
+        if (p + 8 > body.length) throw truncated();
+        const lo = body.readUInt32LE(p);
+        const hi = body.readUInt32LE(p + 4);
+        out.u8(0x22);
+        if (c.t === 'Int64' && hi >= 0x80000000) out.ascii(body.readBigInt64LE(p).toString());
+        else out.decimal64(hi, lo);
+        out.u8(0x22);
         p += 8;
-        return '"' + body.readBigInt64LE(p - 8) + '"';
-      case 'UInt64':
-        need(8);
-        p += 8;
-        return '"' + body.readBigUInt64LE(p - 8) + '"';
+        return;
+      }
       case 'String': {
         const n = len();
-        need(n);
+        if (p + n > body.length) throw truncated();
+        out.string(body, p, p + n);
         p += n;
-        return jsonString(body, p - n, p);
+        return;
       }
       case 'Array': {
-        let out = '[';
-        for (let i = 0, n = len(); i < n; i++) out += (i > 0 ? ',' : '') + value(c.of);
-        return out + ']';
+        out.u8(0x5b);
+        for (let i = 0, n = len(); i < n; i++) {
+          if (i > 0) out.u8(0x2c);
+          value(c.of);
+        }
+        out.u8(0x5d);
+        return;
       }
       case 'Map': {
-        let out = '{';
-        for (let i = 0, n = len(); i < n; i++) out += (i > 0 ? ',' : '') + value(c.key) + ':' + value(c.value);
-        return out + '}';
+        out.u8(0x7b);
+        for (let i = 0, n = len(); i < n; i++) {
+          if (i > 0) out.u8(0x2c);
+          value(c.key);
+          out.u8(0x3a);
+          value(c.value);
+        }
+        out.u8(0x7d);
+        return;
       }
     }
   };
-  const lines: string[] = [];
   while (p < body.length) {
-    let line = '[';
-    for (let i = 0; i < types.length; i++) line += (i > 0 ? ',' : '') + value(types[i]!);
-    lines.push(line + ']\n');
+    out.u8(0x5b);
+    for (let i = 0; i < types.length; i++) {
+      if (i > 0) out.u8(0x2c);
+      value(types[i]!);
+    }
+    out.ascii(']\n');
   }
-  return lines.join('');
+  return out.buf.toString('utf8', 0, out.pos);
 }

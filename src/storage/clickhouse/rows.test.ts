@@ -84,7 +84,12 @@ describe('clickhouse row encoding', () => {
     const starts = [0n, 9n, 10n, 2n ** 53n - 1n, 2n ** 53n, 10n ** 18n, 10n ** 18n + 1n, 10n ** 18n + 999_999_999n, 1_700_000_000_000_000_007n, 2n ** 63n - 1n];
     const durations = [0n, 1n, 999_999_999n, 1_000_000_000n, 2n ** 53n - 1n];
     const spans = starts.flatMap((start) => durations.map((duration) => makeSpan({ traceId, start, duration })));
-    sameRows([makeResourceSpans({ service: 'digits' }, spans)], '');
+    const rs = [makeResourceSpans({ service: 'digits' }, spans)];
+    sameRows(rs, '');
+    // The statement form writes them in decimal (start and duration: columns 2 and 8 of ROW_STRUCTURE).
+    const json = compactRows<string[]>(text(encodeRows(rs, '', newDictionaries())));
+    const want = spans.map((sp) => [String(sp.startTimeUnixNano), String(sp.endTimeUnixNano - sp.startTimeUnixNano)]);
+    assert.deepEqual(json.map((r) => [r[2], r[8]]), want);
   });
 
   test('the statement form reads back every column type of the rows, and refuses truncated rows', () => {
