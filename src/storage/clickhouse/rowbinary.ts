@@ -2,7 +2,7 @@
  * The rows of an INSERT in ClickHouse's RowBinary format: written by the row encoders (rows.ts,
  * rows-proto.ts), read by the engine from a spool file, and turned into JSONCompactEachRow text
  * (`rowBinaryToJson`) where they must travel inside the statement (a server, or a spool file that
- * cannot be written).
+ * cannot be written or read).
  *
  * RowBinary: integers little-endian at their width; a String is its byte length (LEB128) and its
  * bytes; an Array its item count (LEB128) and its items; a Map its pair count and its pairs.
