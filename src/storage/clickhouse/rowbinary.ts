@@ -169,6 +169,7 @@ export class BinOut extends Bytes {
   }
 }
 
+/** The two lowercase hex digits of every byte value (ids, and the \u00XX escapes of the JSON form). */
 const HEXB = new Uint8Array(512);
 for (let i = 0; i < 256; i++) {
   const h = i.toString(16).padStart(2, '0');
@@ -302,16 +303,14 @@ class JsonOut extends Bytes {
         b[p++] = 0x75;
         b[p++] = 0x30;
         b[p++] = 0x30;
-        b[p++] = HEX_DIGITS[c >>> 4]!;
-        b[p++] = HEX_DIGITS[c & 15]!;
+        b[p++] = HEXB[c * 2]!;
+        b[p++] = HEXB[c * 2 + 1]!;
       }
     }
     b[p++] = 0x22;
     this.pos = p;
   }
 }
-
-const HEX_DIGITS = Buffer.from('0123456789abcdef');
 
 /**
  * The JSONCompactEachRow lines (heredoc-safe: no raw '$') of RowBinary rows of the given column
