@@ -416,7 +416,7 @@ async function timeQueries(skua: Skua, facts: StoredFacts, n: number): Promise<Q
   // Node 20 (undici) added ~5 ms per ~500 KB answer in this process (measured side by side), which
   // is the client's cost, not the API's. A request is timed from its start until its whole answer
   // is received, as load tools time HTTP requests; the time until the client has also parsed it
-  // (JSON.parse, ~5 ms for a 500 KB search answer on this machine) is reported beside it.
+  // (JSON.parse, 5–9 ms for a 500 KB search answer on this machine) is reported beside it.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     for (const k of kinds) for (let i = 0; i < WARM_UP; i++) await httpGet(k.url(1000 + i, warmWindow), agent);
