@@ -65,6 +65,20 @@ export class SelfMetrics {
       this.set(process.memoryUsage.rss());
     },
   });
+  /** Spans each storage backend accepted (acknowledged) and has not yet made readable, by backend. */
+  private readonly storagePendingSources = new Map<string, () => number>();
+  readonly storagePendingSpans = (() => {
+    const sources = this.storagePendingSources;
+    return new Gauge({
+      name: 'skua_storage_pending_spans',
+      help: 'Spans a storage backend accepted and has not yet inserted (the ClickHouse write-ahead spool and INSERTs in flight).',
+      labelNames: ['backend'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [backend, f] of sources) this.set({ backend }, f());
+      },
+    });
+  })();
   readonly processUptime = new Counter({
     name: 'otelcol_process_uptime',
     help: 'Uptime of the process [seconds].',
@@ -83,6 +97,17 @@ export class SelfMetrics {
       return orig();
     };
     collectDefaultMetrics({ register: this.registry, prefix: 'skua_' });
+  }
+
+  /** Reports `pending()` as the backend's skua_storage_pending_spans; the returned function stops it. */
+  storagePending(backend: string, pending: () => number): () => void {
+    this.storagePendingSources.set(backend, pending);
+    return () => {
+      if (this.storagePendingSources.get(backend) === pending) {
+        this.storagePendingSources.delete(backend);
+        this.storagePendingSpans.remove({ backend });
+      }
+    };
   }
 
   /**

@@ -21,7 +21,7 @@ import {
 } from '../conformance.js';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
+import { flushingStore, newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
 import { inlineParams, spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { MIGRATIONS, SCHEMA_VERSION, T } from './schema.js';
@@ -29,6 +29,10 @@ import { insertSql } from './insert.js';
 import { encodeRows, newDictionaries } from './rows.js';
 
 runStorageConformance({ name: 'clickhouse (embedded chDB)', newStore: () => newTestStore() });
+runStorageConformance({
+  name: 'clickhouse (embedded chDB, write-ahead spool)',
+  newStore: () => flushingStore(newTestStore({ write: { ...testConfig().write, wal: true } })),
+});
 
 const ctx = { tenant: '' };
 const MS = 1_000_000n;
@@ -195,7 +199,7 @@ describe('clickhouse store', () => {
     });
   });
 
-  test('embedded: the attribute maps are compressed with ZSTD(3) in written parts and ZSTD(9) in parts merged from compression_min_part_size bytes', async () => {
+  test('embedded: the attribute maps are compressed with ZSTD(7) in written parts and ZSTD(9) in parts merged from compression_min_part_size bytes', async () => {
     const min = 512 * 1024;
     await withStore(newTestStore({ embedded: { path: testDataDir(), compression_min_part_size: min } }), async (s) => {
       const other = newTestStore({ embedded: { path: testDataDir() } });
@@ -212,7 +216,7 @@ describe('clickhouse store', () => {
         s.writeTraces(traces(makeResourceSpans({ service: 'z' }, Array.from({ length: n }, () => makeSpan({ traceId: newTraceId(), start: baseTime(), attributes: [str('blob', random())] })))), ctx);
       await write(500);
       await write(500);
-      assert.equal(await parts(), "[(500,'ZSTD(3)'),(500,'ZSTD(3)')]");
+      assert.equal(await parts(), "[(500,'ZSTD(7)'),(500,'ZSTD(7)')]");
       await s.clickhouse.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
       assert.equal(await parts(), "[(1000,'ZSTD(9)')]");
       // A server is not configured for it: its attribute maps keep ZSTD(9).

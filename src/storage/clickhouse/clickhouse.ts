@@ -37,6 +37,8 @@ export interface ClickHouseStoreOptions {
   readonly metrics?: SelfMetrics;
   /** Tests only: stop migrations at this version (to create an "older" store). */
   readonly schemaVersion?: number;
+  /** Tests only: leave the write-ahead spool's segments uninserted (what a crash leaves). */
+  readonly holdSpool?: boolean;
 }
 
 /** Traces per span-fetching query. */
@@ -104,6 +106,8 @@ export class ClickHouseStore implements TraceStore {
   private readonly log: Logger | undefined;
   /** Schema version of the open store. */
   private version = 0;
+  /** Stops reporting skua_storage_pending_spans. */
+  private unregister: (() => void) | undefined;
   /** The span table's time bucket (read from the table at start). */
   private timeKey: TimeKey = SECOND_KEY;
   /** Which keys occur in resource/scope/link attributes, per (tenant, keys) of a search. */
@@ -178,11 +182,27 @@ export class ClickHouseStore implements TraceStore {
       onNewKeys: () => this.keyCache.clear(),
       where: conn.where,
       ...(conn.spoolDir ? { spoolDir: conn.spoolDir } : {}),
+      inserters: conn.inserters,
+      wal: w.wal ?? conn.embedded,
+      fsync: w.fsync,
+      ...(this.o.holdSpool ? { holdSpool: true } : {}),
+      onDropped: (spans, reason) => this.o.metrics?.dropped(reason, `storage/${this.o.name}`, spans),
       onError: (message, final) => {
         if (final) this.log?.error({ backend: this.o.name }, message);
         else this.log?.warn({ backend: this.o.name }, message);
       },
     });
+    // What a previous run acknowledged and did not insert, before anything else is written.
+    try {
+      await this.writer.recover();
+    } catch (err) {
+      this.writer = undefined;
+      this.conn = undefined;
+      await conn.close().catch(() => undefined);
+      throw new Error(describe(err, conn.where, `${what} cannot replay its write-ahead spool`), { cause: err });
+    }
+    const pending = (): number => this.writer?.pending ?? 0;
+    this.unregister = this.o.metrics?.storagePending(this.o.name, pending);
     this.log?.info({ backend: this.o.name, where: conn.where, database: this.schema.database }, 'clickhouse store ready');
   }
 
@@ -193,6 +213,7 @@ export class ClickHouseStore implements TraceStore {
     const w = this.writer;
     this.writer = undefined;
     await w?.close();
+    this.unregister?.();
     const c = this.conn;
     this.conn = undefined;
     await c?.close();

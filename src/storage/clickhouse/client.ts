@@ -6,7 +6,7 @@
  * database); asking for a second directory while one is open is refused with a clear message.
  * `chdb` is imported only here, lazily, when an embedded backend starts (it costs ~250 MB RSS).
  */
-import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
@@ -24,6 +24,12 @@ export interface Connected {
    * client, whose HTTP connections run queries in parallel.
    */
   readonly readers: readonly ClickHouseClient[];
+  /**
+   * Connections for the span INSERTs (the first is `client`). Embedded: two, since chDB runs one
+   * statement at a time per connection and an INSERT's parsing and part writing is mostly one
+   * thread; a server: `client` (its HTTP connections already run INSERTs in parallel).
+   */
+  readonly inserters: readonly ClickHouseClient[];
   /** Where the data lives, for messages: the URL (without credentials) or the embedded path. */
   readonly where: string;
   readonly embedded: boolean;
@@ -49,21 +55,24 @@ export const DEFAULT_UNCOMPRESSED_CACHE_SIZE = 256 * 1024 * 1024;
 /**
  * Embedded: the engine's compression of columns whose codec is `Default` (the span table's
  * attribute maps, schema version 6), by the size of the part being written: an INSERT's part, and
- * a merge of parts smaller than `BIG_PART_BYTES` in all (compressed), get ZSTD(3); bigger merges
- * ZSTD(9), as these columns had before. ZSTD(9) cost ~2.3 µs per span and write, ZSTD(3) ~0.55
- * (SpanAttributes, 1M spans), for 14.0 against 19.3 bytes per span. INSERTs are small (thousands of
- * rows) and merged within seconds: compressing them hard was wasted. Merged parts stay for long
- * (a level-1 part waits for a dozen more before the next merge), so all but the smallest merges
- * compress hard. ClickHouse's `<compression>` server setting, given to the engine in a
- * configuration file (`ENGINE_CONFIG_FILE`).
+ * a merge of parts smaller than `BIG_PART_BYTES` in all (compressed), get ZSTD(FRESH_LEVEL); bigger
+ * merges ZSTD(9), as these columns had before. (ClickHouse gives an INSERT's part the codec of the
+ * smallest case whatever its size.) SpanAttributes of 100,000 spans: ZSTD(3) 0.47 µs per span for
+ * 18.7 bytes, ZSTD(7) 1.36 µs for 13.9, ZSTD(9) 1.7–2.0 µs for 13.5. With INSERTs of thousands of
+ * rows, merged within seconds, ZSTD(3) was right (level 3 before 2026-12-07). With the write-ahead
+ * spool's INSERTs of ~130,000 rows, the newest parts wait for a few dozen more before their
+ * merge: up to ~3.5M spans of the store (a third of the benchmark's) in parts as written, 5.2
+ * bytes per span larger at ZSTD(3), 0.4 at ZSTD(7). ClickHouse's `<compression>` server setting,
+ * given to the engine in a configuration file (`ENGINE_CONFIG_FILE`).
  */
+export const FRESH_LEVEL = 7;
 export const BIG_PART_BYTES = 4 * 1024 * 1024;
 export const ENGINE_CONFIG_FILE = 'skua-engine.xml';
 
 export function engineConfigXml(bigPartBytes: number): string {
   const when = (min: number, level: number): string =>
     `    <case><min_part_size>${min}</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method><level>${level}</level></case>\n`;
-  return `<clickhouse>\n  <compression>\n${when(0, 3)}${when(bigPartBytes, 9)}  </compression>\n</clickhouse>\n`;
+  return `<clickhouse>\n  <compression>\n${when(0, FRESH_LEVEL)}${when(bigPartBytes, 9)}  </compression>\n</clickhouse>\n`;
 }
 
 /** Embedded: connections for queries (see Connected.readers); a search uses up to two at once. */
@@ -213,10 +222,11 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
       throw cannotOpen(err);
     }
     slot = { path: abs, refs: 1, cacheSize, bigPartBytes, boot };
-    // Files of INSERTs that a crash interrupted: their rows were never acknowledged.
+    // Files of INSERTs that a crash interrupted: their rows were never acknowledged. The
+    // write-ahead spool's segments (`wal-*`) hold acknowledged rows: the store replays them.
     try {
-      rmSync(spoolDir, { recursive: true, force: true });
       mkdirSync(spoolDir, { recursive: true });
+      for (const f of readdirSync(spoolDir)) if (!f.startsWith('wal-') && !f.startsWith('failed-')) rmSync(join(spoolDir, f), { recursive: true, force: true });
     } catch (err) {
       await closeAll([connection]).catch(() => undefined);
       throw new PermanentError(`cannot create "${spoolDir}" in the embedded ClickHouse data directory: ${(err as Error).message}`, { cause: err });
@@ -227,18 +237,20 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
   const clientOf = (conn: object): ClickHouseClient => createClient({ connection: inlining(conn) as never, log: QUIET });
   const client = clientOf(connection);
   const readers: ClickHouseClient[] = [];
+  const inserter = clientOf(createChdbConnection({ path: abs }));
   try {
     for (let i = 0; i < EMBEDDED_READERS; i++) readers.push(clientOf(createChdbConnection({ path: abs })));
     const set = sessionSettings(settings);
-    await Promise.all([client, ...readers].map((c) => c.command({ query: set })));
+    await Promise.all([client, inserter, ...readers].map((c) => c.command({ query: set })));
   } catch (err) {
-    await closeAll([client, ...readers]).catch(() => undefined);
+    await closeAll([client, inserter, ...readers]).catch(() => undefined);
     throw cannotOpen(err);
   }
   let closed = false;
   return {
     client,
     readers,
+    inserters: [client, inserter],
     where: abs,
     embedded: true,
     // file() treats * ? { } as globs: such paths keep the rows in the statement.
@@ -246,7 +258,7 @@ async function connectEmbedded(opts: NonNullable<Config['embedded']>, settings: 
     async close() {
       if (closed) return;
       closed = true;
-      await closeAll([...readers, client]);
+      await closeAll([...readers, inserter, client]);
     },
   };
 }
@@ -332,6 +344,7 @@ async function connectServer(cfg: Config, settings: ClickHouseSettings): Promise
   return {
     client,
     readers: [client],
+    inserters: [client],
     where: safeUrl(url),
     embedded: false,
     async close() {

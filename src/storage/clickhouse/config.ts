@@ -37,6 +37,13 @@ const writeSchema = z
      * Skua (`kill -9`) but not of the machine; on: it survives power loss too, at a latency cost.
      */
     fsync: z.boolean(),
+    /**
+     * Embedded engine: acknowledge a write once its rows are in the write-ahead spool
+     * (`<path>/skua_spool/wal-*`, replayed at the next start) instead of once they are inserted,
+     * so that INSERTs grow to `batch_max_rows` whatever the senders' concurrency (fewer parts, less
+     * merging). Default: on for the embedded engine; a server has no local spool (false).
+     */
+    wal: z.boolean().optional(),
   })
   .strict();
 
@@ -54,7 +61,7 @@ export const configSchema = z
         uncompressed_cache_size: z.number().int().min(0).optional(),
         /**
          * The span table's attribute maps are compressed with ZSTD(9) in parts merged from at least
-         * this many (compressed) bytes, with ZSTD(3) in INSERTs and smaller merges, which the next
+         * this many (compressed) bytes, with ZSTD(7) in INSERTs and smaller merges, which the next
          * merge rewrites soon (default 4 MiB; see BIG_PART_BYTES). One engine per process: every
          * embedded backend must give the same value.
          */
@@ -103,6 +110,8 @@ export const configSchema = z
         if (c[k] !== undefined) ctx.addIssue({ code: 'custom', message: `"${k}" applies to a server ("url"), not to the embedded engine`, path: [k] });
       }
       if (c.cluster !== '') ctx.addIssue({ code: 'custom', message: 'a cluster needs ClickHouse servers ("url"), not the embedded engine', path: ['cluster'] });
+    } else if (c.write.wal === true) {
+      ctx.addIssue({ code: 'custom', message: 'the write-ahead spool needs the embedded engine ("embedded"); with a server a write is acknowledged once inserted', path: ['write', 'wal'] });
     }
     if (c.tls && (c.tls.cert_file === undefined) !== (c.tls.key_file === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'cert_file and key_file go together', path: ['tls'] });
@@ -119,10 +128,10 @@ export function createDefaultConfig(): Config {
     cluster: '',
     timeout: '30s',
     write: {
-      batch_max_rows: 50_000,
+      batch_max_rows: 200_000,
       batch_max_bytes: 32 * 1024 * 1024,
       batch_timeout: '100ms',
-      max_pending_rows: 500_000,
+      max_pending_rows: 1_000_000,
       concurrency: 2,
       retry_max_elapsed: '10s',
       fsync: false,

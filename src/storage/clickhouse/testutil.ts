@@ -25,7 +25,11 @@ export function uniqueDatabase(prefix = 't'): string {
   return `${prefix}_${process.pid}_${++n}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** A config for an embedded store in the shared test directory, in a fresh database. */
+/**
+ * A config for an embedded store in the shared test directory, in a fresh database. Writes are
+ * acknowledged once inserted (`wal: false`: a test reads what it wrote at once) unless `over`
+ * turns the write-ahead spool on (see `flushingStore`).
+ */
 export function testConfig(over: Partial<Config> = {}): Config {
   const base = createDefaultConfig();
   return {
@@ -33,8 +37,28 @@ export function testConfig(over: Partial<Config> = {}): Config {
     embedded: { path: testDataDir() },
     database: uniqueDatabase(),
     ...over,
-    write: { ...base.write, batch_timeout: '5ms', ...(over.write ?? {}) },
+    write: { ...base.write, batch_timeout: '5ms', wal: false, ...(over.write ?? {}) },
   };
+}
+
+/**
+ * `store` with every write followed by a flush: with the write-ahead spool a write is
+ * acknowledged before its rows can be read (they are within ~1 s), which the conformance suite's
+ * read-after-write checks do not wait for.
+ */
+export function flushingStore(store: ClickHouseStore): ClickHouseStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'writeTraces') {
+        return async (...args: Parameters<ClickHouseStore['writeTraces']>) => {
+          await target.writeTraces(...args);
+          await target.flush();
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 export function newTestStore(over: Partial<Config> = {}, extra: Partial<ClickHouseStoreOptions> = {}): ClickHouseStore {

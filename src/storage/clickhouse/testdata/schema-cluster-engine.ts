@@ -115,7 +115,7 @@ report.columns = await rows(`SELECT table, name, type FROM system.columns WHERE 
 
 const ctx = { tenant: '' };
 function store(database: string, cluster: string): ClickHouseStore {
-  return new ClickHouseStore({ config: { ...createDefaultConfig(), embedded: { path }, database, cluster, create_schema: false }, name: `cluster-${database}` });
+  return new ClickHouseStore({ config: { ...createDefaultConfig(), embedded: { path }, database, cluster, create_schema: false, write: { ...createDefaultConfig().write, wal: false } }, name: `cluster-${database}` });
 }
 
 // Two shards: every read of the store, as the query service calls it (with and without hints).
