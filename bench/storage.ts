@@ -680,7 +680,7 @@ export async function run(args: string[]): Promise<void> {
     lines.push(
       `- event loop (store in-process): writing ${fmt(lag.writeSpans)} spans in ${fmt(lag.writeBatch)}-span batches, 2 in flight: lag max ${ms(lag.writeLagMax)}, p99 ${ms(lag.writeLagP99)}; write (ack) latency p50 ${ms(lag.writeLatencyP50)}, p99 ${ms(lag.writeLatencyP99)}`,
     );
-    lines.push(`- durability cost: the first ${fmt(lag.fsyncSpans)} of those spans again with write.fsync: true (every part fsynced before the ack): write latency p50 ${ms(lag.fsyncLatencyP50)}, p99 ${ms(lag.fsyncLatencyP99)}`);
+    lines.push(`- durability cost: the first ${fmt(lag.fsyncSpans)} of those spans again with write.fsync: true (the spool's appends fsynced before the ack, every part before its segment is removed): write latency p50 ${ms(lag.fsyncLatencyP50)}, p99 ${ms(lag.fsyncLatencyP99)}`);
     lines.push(`- event loop during a ${ms(lag.queryMs)} dependencies query over all those spans: lag max ${ms(lag.queryLagMax)}, p99 ${ms(lag.queryLagP99)}`);
   }
   const report = lines.join('\n');

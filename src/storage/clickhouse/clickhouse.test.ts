@@ -21,7 +21,7 @@ import {
 } from '../conformance.js';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { flushingStore, newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
+import { flushingStore, newTestStore, testConfig, testDataDir, watchInserts, withStore } from './testutil.js';
 import { inlineParams, spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { MIGRATIONS, SCHEMA_VERSION, T } from './schema.js';
@@ -242,12 +242,7 @@ describe('clickhouse store', () => {
     const store = newTestStore({ write: { ...testConfig().write, batch_timeout: '300ms' } });
     await withStore(store, async (s) => {
       let inserts = 0;
-      const client = s.clickhouse;
-      const orig = client.command.bind(client);
-      client.command = (p) => {
-        if (/^INSERT INTO \S+otel_traces`? /.test(p.query)) inserts++;
-        return orig(p);
-      };
+      watchInserts(s, () => inserts++);
       const t0 = baseTime();
       await Promise.all(
         Array.from({ length: 40 }, (_, i) => s.writeTraces(traces(makeResourceSpans({ service: 'x' }, [makeSpan({ traceId: newTraceId(), start: t0 + BigInt(i) })])), ctx)),
@@ -332,18 +327,13 @@ describe('clickhouse store', () => {
 
   test('embedded INSERTs read their rows from a spool file, removed afterwards; without it the rows go in the statement', async () => {
     await withStore(newTestStore(), async (s) => {
-      const client = s.clickhouse as unknown as { command(p: { query: string }): Promise<unknown> };
-      const command = client.command.bind(client);
       const inserts: string[] = [];
       let loseFile = false;
-      client.command = (p) => {
-        if (/^INSERT INTO \S+\.`otel_traces`/.test(p.query)) {
-          inserts.push(p.query);
-          const file = /FROM file\('([^']+)'/.exec(p.query)?.[1];
-          if (file && loseFile) rmSync(file); // the engine then fails to read it
-        }
-        return command(p);
-      };
+      watchInserts(s, (query) => {
+        inserts.push(query);
+        const file = /FROM file\('([^']+)'/.exec(query)?.[1];
+        if (file && loseFile) rmSync(file); // the engine then fails to read it
+      });
       const spool = spoolDirOf(testDataDir());
       const write = () => s.writeTraces(traces(makeResourceSpans({ service: 'x' }, [makeSpan({ traceId: newTraceId(), start: baseTime() })])), ctx);
       await write();

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDefaultConfig, type Config } from './config.js';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse.js';
 
 let dir: string | undefined;
@@ -72,5 +73,20 @@ export async function withStore<R>(store: ClickHouseStore, fn: (s: ClickHouseSto
     return await fn(store);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Calls `fn` with every span INSERT statement a started `store` runs, on whichever of its insert
+ * connections, before the statement is run (so `fn` may change what the engine finds).
+ */
+export function watchInserts(store: ClickHouseStore, fn: (query: string) => void): void {
+  const conn = (store as unknown as { conn: { inserters: readonly ClickHouseClient[] } }).conn;
+  for (const client of new Set(conn.inserters)) {
+    const command = client.command.bind(client);
+    client.command = (p) => {
+      if (/^INSERT INTO \S+\.`?otel_traces`? /.test(p.query)) fn(p.query);
+      return command(p);
+    };
   }
 }

@@ -12,7 +12,7 @@ import { baseTime, collect, int, makeResourceSpans, makeSpan, newTraceId, traces
 import { spoolDirOf } from './client.js';
 import { ClickHouseStore } from './clickhouse.js';
 import { parseManifest } from './writer.js';
-import { newTestStore, testConfig, testDataDir, withStore } from './testutil.js';
+import { newTestStore, testConfig, testDataDir, watchInserts, withStore } from './testutil.js';
 import type { Config } from './config.js';
 import type { UnixNanos } from '../../pdata/model.js';
 
@@ -44,15 +44,10 @@ describe('clickhouse write-ahead spool', () => {
     const store = new ClickHouseStore({ config: walConfig({ batch_timeout: '200ms', fsync: true }), name: 'walstore', metrics });
     await withStore(store, async (s) => {
       let inserts = 0;
-      const client = s.clickhouse;
-      const orig = client.command.bind(client);
-      client.command = (p) => {
-        if (/^INSERT INTO \S+otel_traces`? /.test(p.query)) {
-          inserts++;
-          assert.match(p.query, /FROM file\('[^']*skua_spool\/wal-\w+-[0-9a-z]+-[0-9a-f-]{36}\.bin', RowBinary/);
-        }
-        return orig(p);
-      };
+      watchInserts(s, (query) => {
+        inserts++;
+        assert.match(query, /FROM file\('[^']*skua_spool\/wal-\w+-[0-9a-z]+-[0-9a-f-]{36}\.bin', RowBinary/);
+      });
       const t0 = baseTime();
       await Promise.all(Array.from({ length: 40 }, (_, i) => s.writeTraces(batch(1, i, t0), ctx)));
       // Acknowledged, not inserted yet (the segment waits for its batch_timeout): in the spool.
@@ -76,12 +71,7 @@ describe('clickhouse write-ahead spool', () => {
     await withStore(new ClickHouseStore({ config: walConfig({ batch_max_rows: 100, concurrency: 1, batch_timeout: '10s' }), name: 'wal' }), async (s) => {
       let inserts = 0;
       let maxPending = 0;
-      const client = s.clickhouse;
-      const orig = client.command.bind(client);
-      client.command = (p) => {
-        if (/^INSERT INTO \S+otel_traces`? /.test(p.query)) inserts++;
-        return orig(p);
-      };
+      watchInserts(s, () => inserts++);
       const t0 = baseTime();
       for (let i = 0; i < 10; i++) {
         // Sequential writers of 50: one segment per 100 rows, inserted at once (batch_timeout is 10 s).
