@@ -89,8 +89,8 @@ interface Segment {
   readonly bin: string;
   readonly meta: string;
   readonly openedAt: number;
-  bin_?: FileHandle;
-  meta_?: FileHandle;
+  binFile?: FileHandle;
+  metaFile?: FileHandle;
   /** Bytes and rows appended or being appended. */
   bytes: number;
   rows: number;
@@ -269,15 +269,15 @@ export class BatchWriter {
     const line = JSON.stringify({ end, rows: total, owners, keysets, keys }) + '\n';
     const done = seg.chain.then(async () => {
       if (seg.broken) throw new Error('an earlier append to this spool segment failed');
-      if (!seg.bin_) {
-        seg.bin_ = await open(seg.bin, 'wx');
-        seg.meta_ = await open(seg.meta, 'wx');
+      if (!seg.binFile) {
+        seg.binFile = await open(seg.bin, 'wx');
+        seg.metaFile = await open(seg.meta, 'wx');
       }
-      await writeAll(seg.bin_, rows.body, end - rows.bytes);
-      await seg.meta_!.writeFile(line);
+      await writeAll(seg.binFile, rows.body, end - rows.bytes);
+      await seg.metaFile!.writeFile(line);
       if (this.o.fsync) {
-        await seg.bin_.datasync();
-        await seg.meta_!.datasync();
+        await seg.binFile.datasync();
+        await seg.metaFile!.datasync();
       }
       seg.doneBytes = end;
       seg.doneRows = total;
@@ -335,7 +335,6 @@ export class BatchWriter {
     while (this.sealed.length > 0 && this.inflight < this.o.concurrency) {
       const seg = this.sealed.shift()!;
       this.inflight++;
-      this.lastStart = Date.now();
       void this.insertSegment(seg).finally(() => {
         this.inflight--;
         for (const w of this.roomWaiters.splice(0)) w();
@@ -350,8 +349,8 @@ export class BatchWriter {
   private async insertSegment(seg: Segment): Promise<void> {
     await seg.chain;
     try {
-      await seg.bin_?.close();
-      await seg.meta_?.close();
+      await seg.binFile?.close();
+      await seg.metaFile?.close();
       // A failed append may have left bytes past the last acknowledged row.
       if (seg.bytes !== seg.doneBytes && seg.doneRows > 0) await truncate(seg.bin, seg.doneBytes);
     } catch (err) {
@@ -416,12 +415,11 @@ export class BatchWriter {
    * Replays the segments of this database a previous run left in the spool (its acknowledged
    * rows not yet inserted): up to each manifest's last complete line. Run before the first write.
    */
-  async recover(): Promise<{ segments: number; rows: number }> {
+  async recover(): Promise<void> {
     const dir = this.o.spoolDir;
-    if (!dir) return { segments: 0, rows: 0 };
+    if (!dir) return;
     const prefix = segmentPrefix(this.o.database);
     const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort();
-    let total = 0;
     for (const f of names) {
       const name = f.slice(0, -'.json'.length);
       const bin = join(dir, `${name}.bin`);
@@ -439,12 +437,10 @@ export class BatchWriter {
         const ok = await this.insertSpooled(name, bin, { body: [], owners: m.owners, keysets: m.keysets }, m.rows, m.keys, false);
         this.pendingRows -= m.rows;
         if (!ok) throw new RetryableError(`the ClickHouse store could not replay its spool segment "${bin}"`);
-        total += m.rows;
       }
       await removeSegment(bin, meta, (msg) => this.o.onError?.(`${this.o.where}: ${msg}`, false));
       if (m.rows > 0) this.o.onError?.(`${this.o.where}: replayed ${m.rows} acknowledged spans from the write-ahead spool (${name})`, false);
     }
-    return { segments: names.length, rows: total };
   }
 
   /** Renames a segment's files to `failed-<name>.*` (kept for inspection) and counts its spans as dropped. */
