@@ -41,6 +41,15 @@ export interface ClickHouseStoreOptions {
   readonly holdSpool?: boolean;
 }
 
+/**
+ * Default `write.batch_max_rows`. With the write-ahead spool a segment is read by the engine from
+ * its file: large INSERTs cost the JavaScript thread nothing. Without it, a server's INSERT carries
+ * its rows as JSON text made at once (~3 µs per span on the JavaScript thread): 50,000 rows keep
+ * that under ~0.2 s.
+ */
+const SPOOL_BATCH_MAX_ROWS = 200_000;
+const STATEMENT_BATCH_MAX_ROWS = 50_000;
+
 /** Traces per span-fetching query. */
 const FETCH_CHUNK = 50;
 /** Traces starting within this span of time are fetched with one condition. */
@@ -169,9 +178,10 @@ export class ClickHouseStore implements TraceStore {
       throw new Error(describe(err, conn.where, `${what} cannot start`), { cause: err });
     }
     const w = this.o.config.write;
+    const wal = (w.wal ?? conn.embedded) && conn.spoolDir !== undefined;
     this.writer = new BatchWriter(conn.client, {
       database: this.schema.database,
-      batchMaxRows: w.batch_max_rows,
+      batchMaxRows: w.batch_max_rows ?? (wal ? SPOOL_BATCH_MAX_ROWS : STATEMENT_BATCH_MAX_ROWS),
       batchMaxBytes: w.batch_max_bytes,
       batchTimeoutMs: durationMs(w.batch_timeout),
       maxPendingRows: w.max_pending_rows,
@@ -183,7 +193,7 @@ export class ClickHouseStore implements TraceStore {
       where: conn.where,
       ...(conn.spoolDir ? { spoolDir: conn.spoolDir } : {}),
       inserters: conn.inserters,
-      wal: w.wal ?? conn.embedded,
+      wal,
       fsync: w.fsync,
       ...(this.o.holdSpool ? { holdSpool: true } : {}),
       onDropped: (spans, reason) => this.o.metrics?.dropped(reason, `storage/${this.o.name}`, spans),

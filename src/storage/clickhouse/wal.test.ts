@@ -145,16 +145,21 @@ describe('clickhouse write-ahead spool', () => {
     await withStore(new ClickHouseStore({ config: other, name: 'b2' }), async (s) => assert.equal(await count(s), 5));
   });
 
-  test('the spool is on by default for the embedded engine and refused for a server', async () => {
+  test('the spool is on by default for the embedded engine and refused for a server; its INSERTs are larger by default', async () => {
     const { configSchema, createDefaultConfig } = await import('./config.js');
     const r = configSchema.safeParse({ ...createDefaultConfig(), url: 'http://127.0.0.1:8123', write: { ...createDefaultConfig().write, wal: true } });
     assert.equal(r.success, false);
     assert.match(JSON.stringify(r.error?.issues), /write-ahead spool needs the embedded engine/);
+    const rowsPerInsert = (s: ClickHouseStore): number => (s as unknown as { writer: { o: { batchMaxRows: number } } }).writer.o.batchMaxRows;
     const store = newTestStore({ write: { ...testConfig().write, wal: undefined } as Config['write'] });
     await withStore(store, async (s) => {
       await s.writeTraces(batch(3, 0, baseTime()), ctx);
       assert.equal(spoolFiles(s.database).length, 2, 'acknowledged from the spool');
+      assert.equal(rowsPerInsert(s), 200_000, 'segments of up to 200,000 rows by default');
       await s.flush();
     });
+    // Without the spool (as with a server) INSERTs stay at 50,000 rows by default: their JSON text
+    // is made on the JavaScript thread.
+    await withStore(newTestStore(), async (s) => assert.equal(rowsPerInsert(s), 50_000));
   });
 });
