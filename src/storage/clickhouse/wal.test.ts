@@ -145,6 +145,44 @@ describe('clickhouse write-ahead spool', () => {
     await withStore(new ClickHouseStore({ config: other, name: 'b2' }), async (s) => assert.equal(await count(s), 5));
   });
 
+  test('a segment whose INSERT fails is retried past retry_max_elapsed until it lands; one left at close is replayed by the next start', async () => {
+    const config = walConfig({ batch_timeout: '10s', retry_max_elapsed: '100ms' });
+    const t0 = baseTime();
+    // Another store's connection moves the span table away and back (ClickHouse: "unknown table",
+    // a retryable failure: a table dropped under us).
+    const janitor = newTestStore();
+    await janitor.start();
+    const away = async (back: boolean): Promise<void> => {
+      const [from, to] = back ? ['otel_traces_away', 'otel_traces'] : ['otel_traces', 'otel_traces_away'];
+      await janitor.clickhouse.command({ query: `RENAME TABLE \`${config.database}\`.${from} TO \`${config.database}\`.${to}` });
+    };
+    try {
+      await withStore(new ClickHouseStore({ config, name: 'retry' }), async (s) => {
+        await away(false);
+        await s.writeTraces(batch(10, 0, t0), ctx);
+        const flushed = s.flush();
+        await new Promise((r) => setTimeout(r, 600));
+        assert.equal(s.pendingRows, 10, 'still pending after several failed attempts');
+        assert.equal(spoolFiles(s.database).length, 2, 'the segment stays in the spool meanwhile');
+        await away(true);
+        await flushed;
+        assert.equal(await count(s), 10);
+        assert.deepEqual(spoolFiles(s.database), []);
+        // Gone again at close: the segment cannot be inserted and stays for the next start.
+        await away(false);
+        await s.writeTraces(batch(7, 1, t0), ctx);
+      });
+      assert.equal(spoolFiles(config.database).length, 2, 'left in the spool by close');
+      await away(true);
+      await withStore(new ClickHouseStore({ config, name: 'retry-again' }), async (s) => {
+        assert.equal(await count(s), 17, 'the next start inserted what close left');
+        assert.deepEqual(spoolFiles(config.database), []);
+      });
+    } finally {
+      await janitor.close();
+    }
+  });
+
   test('the spool is on by default for the embedded engine and refused for a server; its INSERTs are larger by default', async () => {
     const { configSchema, createDefaultConfig } = await import('./config.js');
     const r = configSchema.safeParse({ ...createDefaultConfig(), url: 'http://127.0.0.1:8123', write: { ...createDefaultConfig().write, wal: true } });
