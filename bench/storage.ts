@@ -8,8 +8,9 @@
  *    requests (reused by later runs for up to two days, so its timestamps stay within retention).
  * 2. Ingest: a real Skua process (`src/cli/main.ts`: OTLP/HTTP receiver → batch → jaeger_storage
  *    exporter → clickhouse backend, embedded) receives the requests from `--senders` concurrent
- *    keep-alive connections; every request is acknowledged only once stored. Sustained spans/s =
- *    spans / (last acknowledgement − first request).
+ *    keep-alive connections; every request is acknowledged once durable (the write-ahead spool).
+ *    Sustained spans/s = spans / (every span inserted, `skua_storage_pending_spans` 0 − first
+ *    request).
  * 3. Size: after ingest (and a pause for background merges) Skua stops cleanly; the data
  *    directory is opened here to count rows (nothing lost) and sum the active parts per table;
  *    the compression ratio is the OTLP protobuf bytes sent / bytes on disk.

@@ -24,7 +24,7 @@ const writeSchema = z
      * Default: 200,000 with the write-ahead spool, 50,000 without (see clickhouse.ts).
      */
     batch_max_rows: z.number().int().min(1).max(1_000_000).optional(),
-    /** Encoded bytes per INSERT (JSON). */
+    /** Bytes of encoded rows (RowBinary) per INSERT. */
     batch_max_bytes: z.number().int().min(1024),
     /** How long the first rows of a batch wait for more before the batch is inserted. */
     batch_timeout: duration(),

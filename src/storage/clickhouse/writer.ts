@@ -141,11 +141,15 @@ export class BatchWriter {
   private readonly inserting: number[] = [];
   /** Writes waiting for room (flow control) before they are acknowledged. */
   private roomWaiters: (() => void)[] = [];
+  /** Spool: rows not yet inserted beyond which acknowledgements wait (`concurrency + 1` segments). */
+  private readonly room: number;
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly o: WriterOptions,
-  ) {}
+  ) {
+    this.room = Math.min(o.batchMaxRows * (o.concurrency + 1), Math.floor(o.maxPendingRows * 0.75));
+  }
 
   /** Rows waiting or being inserted. */
   get pending(): number {
@@ -296,8 +300,7 @@ export class BatchWriter {
       throw new RetryableError(`the ClickHouse store cannot write its spool: ${(err as Error).message}`, { retryAfterMs: 1000, cause: err });
     }
     // Flow control: acknowledge once the rows not yet inserted fit in the segments INSERTs can take.
-    const room = Math.min(this.o.batchMaxRows * (this.o.concurrency + 1), Math.floor(this.o.maxPendingRows * 0.75));
-    while (this.pendingRows > room && !this.closed && !this.down && (this.inflight > 0 || this.sealed.length > 0)) {
+    while (this.pendingRows > this.room && !this.closed && !this.down && (this.inflight > 0 || this.sealed.length > 0)) {
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
   }
@@ -433,9 +436,7 @@ export class BatchWriter {
       }
       if (m.rows > 0) {
         if (size > m.end) await truncate(bin, m.end);
-        this.pendingRows += m.rows;
         const ok = await this.insertSpooled(name, bin, { body: [], owners: m.owners, keysets: m.keysets }, m.rows, m.keys, false);
-        this.pendingRows -= m.rows;
         if (!ok) throw new RetryableError(`the ClickHouse store could not replay its spool segment "${bin}"`);
       }
       await removeSegment(bin, meta, (msg) => this.o.onError?.(`${this.o.where}: ${msg}`, false));
